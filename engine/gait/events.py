@@ -1,0 +1,210 @@
+"""Ground contacts from foot landmark heights: initial contact (IC) and toe-off (TO) per foot.
+
+Method (coordinate based, METRICS.md; cf. Zeni 2008, Fellin 2010, Young 2023):
+
+1. Each foot landmark's ground level is its own low level during stance (pose models put the heel
+   point inside the shoe, so heel and toe rest at different heights; one level per landmark and foot
+   absorbs that).
+2. A foot is "at ground level" while the lower of its heel and toe is within ``contact_tol_leg`` leg
+   lengths of its level; runs of such samples separated by a real swing (the foot lifts at least
+   ``swing_clear_leg``) are contacts. Runs that touch the ends of the track or a gap are incomplete
+   and dropped.
+3. Each event is refined between samples by fitting a hinge: the foot's height falls linearly onto a
+   flat floor at IC, and rises linearly off it at TO (toe only). The hinge's corner is the event time.
+   This is unbiased by the threshold (the corner is where the approach line meets the floor) and by
+   zero-phase smoothing, which leaves straight lines straight.
+
+++ works on treadmill and overground, any strike pattern, 30-240 Hz.
+-- assumes a flat ground seen level by the camera; a foot hidden for the whole contact is lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from engine.gait.signal import finite_runs
+
+
+def ground_level(height: np.ndarray, *, band: float) -> float:
+    """Robust low level of a landmark's height: median of the samples within ``band`` of its 3rd percentile."""
+    v = height[np.isfinite(height)]
+    if not v.size:
+        return float("nan")
+    p = np.percentile(v, 3.0)
+    near = v[v <= p + band]
+    return float(np.median(near))
+
+
+def _hinge_corner(t: np.ndarray, y: np.ndarray, candidates: np.ndarray, *, rising: bool) -> tuple[float, float]:
+    """Least-squares quadratic hinge: ``y = c + e d`` on the ground side of ``t0``, plus ``a u + b u^2`` off it.
+
+    ``d`` is the signed time away from the floor side (``t0 - t`` before a contact, ``t - t0`` after
+    one) and ``u = max(0, d)``. The quadratic term lets the foot decelerate as it lands and lift off
+    from rest, as real feet do; the floor's slope ``e`` absorbs the landmark's slow drift while the shoe
+    rolls (the heel point sinks as the foot flattens, the toe point rises as the heel lifts). Returns the best corner among ``candidates`` and the height gained one
+    sample away from it (<= 0 means no event was found).
+    """
+    d = (t[None, :] - candidates[:, None]) if rising else (candidates[:, None] - t[None, :])
+    u = np.maximum(d, 0.0)
+    ones = np.ones_like(u)
+    x = np.stack([ones, u, u * u, d], axis=-1)     # (K, N, 4)
+    xtx = np.einsum("kni,knj->kij", x, x)
+    xty = np.einsum("kni,n->ki", x, y)
+    det = np.linalg.det(xtx)
+    ok = np.abs(det) > 1e-9
+    beta = np.zeros((candidates.size, 4))
+    beta[ok] = np.linalg.solve(xtx[ok], xty[ok][..., None])[..., 0]
+    sse = np.einsum("kn,kn->k", y[None, :] - np.einsum("kni,ki->kn", x, beta), y[None, :] - np.einsum("kni,ki->kn", x, beta))
+    gain = beta[:, 1] + beta[:, 2]                            # height gained one sample off the floor
+    sse = np.where(ok & (gain > 0) & (beta[:, 1] >= -abs(beta[:, 2])), sse, np.inf)
+    k = int(np.argmin(sse))
+    return float(candidates[k]), float(gain[k]) if np.isfinite(sse[k]) else float("nan")
+
+
+def _refine(t_idx: np.ndarray, y: np.ndarray, lo: float, hi: float, *, rising: bool) -> float:
+    """Two-stage grid search of the hinge corner in [lo, hi] (fractional sample indices)."""
+    ok = np.isfinite(y)
+    t_idx, y = t_idx[ok], y[ok]
+    if t_idx.size < 5:
+        return float("nan")
+    coarse = np.arange(lo, hi + 1e-9, 0.1)
+    best, gain = _hinge_corner(t_idx, y, coarse, rising=rising)
+    if not np.isfinite(gain):
+        return float("nan")
+    fine = np.arange(best - 0.1, best + 0.1 + 1e-9, 0.01)
+    return _hinge_corner(t_idx, y, fine, rising=rising)[0]
+
+
+@dataclass(frozen=True)
+class ContactDetector:
+    """Find every ground contact of each foot in runner-frame foot heights.
+
+    Parameters
+    ----------
+    contact_tol_leg : float
+        Height above the ground level, in leg lengths, that still counts as "at ground level" when
+        finding contacts (the event times themselves come from the hinge fit). Raised to 4 x the noise.
+    swing_clear_leg : float
+        Minimum lift, in leg lengths, of a swing between two contacts of the same foot.
+    min_contact_ms : float
+        Shorter runs at ground level are not contacts.
+    refine_window_ms : float
+        Half-width of the data window around each event used by the hinge fit.
+    """
+
+    contact_tol_leg: float = 0.03
+    swing_clear_leg: float = 0.08
+    min_contact_ms: float = 60.0
+    refine_window_ms: float = 60.0
+
+    def get_params(self) -> dict:
+        return asdict(self)
+
+    def detect(
+        self,
+        *,
+        heel_y: dict[str, np.ndarray],
+        toe_y: dict[str, np.ndarray],
+        heel_y_raw: dict[str, np.ndarray] | None = None,
+        toe_y_raw: dict[str, np.ndarray] | None = None,
+        sample_rate_hz: float,
+        leg_px: float,
+        noise_px: float = 0.0,
+    ) -> tuple[pd.DataFrame, list[str], dict]:
+        """Contacts of both feet, in time order.
+
+        Parameters
+        ----------
+        heel_y, toe_y : per side, (T,) runner-frame heights (pixels, y up) of heel and foot_index,
+            smoothed, NaN in gaps: used to find the contacts.
+        heel_y_raw, toe_y_raw : the same unsmoothed (gaps bridged): used to time the events, since
+            smoothing rounds the very corners the hinge fit looks for. Default: the smoothed ones.
+
+        Returns
+        -------
+        contacts : DataFrame with ``side``, ``ic_idx``, ``to_idx`` (fractional sample indices).
+        warnings : contacts dropped because of gaps, and the like.
+        info : ground levels and the tolerance used (pixels).
+        """
+        fs = sample_rate_hz
+        tol = max(self.contact_tol_leg * leg_px, 4.0 * noise_px)
+        clear = max(self.swing_clear_leg * leg_px, 3.0 * tol)
+        band = max(0.5 * tol, 2.0 * noise_px)
+        w = max(3, int(round(self.refine_window_ms * fs / 1000.0)))
+        search = max(2.0, 0.08 * fs)
+        rows, warnings = [], []
+        info: dict = {"contact_tol_px": tol, "levels_px": {}}
+        for side in ("left", "right"):
+            g_heel, g_toe = ground_level(heel_y[side], band=band), ground_level(toe_y[side], band=band)
+            info["levels_px"][side] = {"heel": g_heel, "foot_index": g_toe}
+            h_heel, h_toe = heel_y[side] - g_heel, toe_y[side] - g_toe
+            low = np.fmin(h_heel, h_toe)
+            low[~(np.isfinite(h_heel) & np.isfinite(h_toe))] = np.nan
+            raw_heel = (heel_y_raw or heel_y)[side] - g_heel
+            raw_toe = (toe_y_raw or toe_y)[side] - g_toe
+            n = low.size
+            idx = np.arange(n, dtype=float)
+            runs = self._stance_runs(low, tol=tol, clear=clear, min_len=self.min_contact_ms * fs / 1000.0)
+            for start, stop in runs:
+                before = low[start - 1] if start > 0 else np.nan
+                after = low[stop] if stop < n else np.nan
+                if start == 0 or stop >= n:
+                    continue                               # cut by the start or end of the track
+                if not (np.isfinite(before) and np.isfinite(after)):
+                    warnings.append(f"a {side} contact near sample {start} was dropped: it straddles a gap in the landmarks")
+                    continue
+                lo, hi = max(start - w, 0), min(stop, int(start + search + w + 1))
+                # time the landing on the landmark that lands first (heel or toe), not on min(heel,
+                # toe), which switches landmark as the shoe rolls and picks up the lower noise
+                on_heel = self._lands_on_heel(h_heel, h_toe, start, stop)
+                first = raw_heel if on_heel else raw_toe
+                # ... and only while that landmark is still down (the heel lifts long before toe-off)
+                hi = start + self._still_down(h_heel[start:hi] if on_heel else h_toe[start:hi], rise=0.5 * tol)
+                # the threshold is crossed before the landing and after the lift-off: search beyond it
+                ic = _refine(idx[lo:hi], first[lo:hi], start - 2.0, min(start + search, stop - 1.0), rising=False)
+                end = stop - 1                              # last sample at ground level
+                while end > start and not (h_toe[end] < tol):
+                    end -= 1
+                lo, hi = max(int(end - search - w), start), min(end + w + 1, n)
+                to = _refine(idx[lo:hi], raw_toe[lo:hi], max(end - search, start + 1.0), end + 2.0, rising=True)
+                if not (np.isfinite(ic) and np.isfinite(to)) or to <= ic:
+                    warnings.append(f"a {side} contact near sample {start} was dropped: its events could not be timed")
+                    continue
+                rows.append({"side": side, "ic_idx": ic, "to_idx": to})
+        contacts = pd.DataFrame(rows, columns=["side", "ic_idx", "to_idx"])
+        contacts = contacts.sort_values("ic_idx").reset_index(drop=True)
+        return contacts, warnings, info
+
+    @staticmethod
+    def _still_down(h: np.ndarray, *, rise: float) -> int:
+        """Samples from the start of ``h`` until it rises ``rise`` above its lowest point."""
+        if not np.isfinite(h).any():
+            return h.size
+        k = int(np.nanargmax(-h))
+        up = np.flatnonzero(h[k:] > h[k] + rise)
+        return k + int(up[0]) if up.size else h.size
+
+    @staticmethod
+    def _lands_on_heel(h_heel: np.ndarray, h_toe: np.ndarray, start: int, stop: int) -> bool:
+        """True when the heel is lower than the toe over the first third of the contact."""
+        k = slice(max(start - 1, 0), start + max(2, (stop - start) // 3))
+        return bool(np.nanmean(h_heel[k] - h_toe[k]) < 0)
+
+    @staticmethod
+    def _stance_runs(low: np.ndarray, *, tol: float, clear: float, min_len: float) -> list[tuple[int, int]]:
+        """Runs at ground level, merged across dips that never rise into a real swing."""
+        at_ground = np.isfinite(low) & (low < tol)
+        runs = finite_runs(at_ground)
+        merged: list[list[int]] = []
+        for start, stop in runs:
+            if merged:
+                prev_stop = merged[-1][1]
+                between = low[prev_stop:start]
+                if between.size and np.all(np.isfinite(between)) and np.max(between) < clear:
+                    merged[-1][1] = stop
+                    continue
+            merged.append([start, stop])
+        return [(a, b) for a, b in merged if b - a >= min_len]

@@ -1,0 +1,225 @@
+"""Per-step Pose Method metrics at each ground contact (METRICS.md is the contract).
+
+Inputs are runner-frame landmark arrays (x forward, y up, pixels), smoothed, and the contacts as
+fractional sample indices. Angles are scale-free; lengths need a :class:`~engine.gait.frame.Scale`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from engine.gait.frame import Scale
+from engine.gait.signal import interp_at
+from engine.model import STEP_COLUMNS
+
+REARFOOT_MIN_DEG = 8.0    # Altman & Davis 2012: strike angle above this is a rearfoot strike
+FOREFOOT_MAX_DEG = -1.6   # ... below this a forefoot strike; between, midfoot
+
+#: Angles "from vertical, forward positive" of the line lower -> upper, at an event.
+#: ``{s}`` is the stance side; ``sign`` -1 flips the convention (shin: ankle ahead of knee positive).
+FROM_VERTICAL: dict[str, tuple[str, str, str, float]] = {
+    "lean_deg": ("{s}_ankle", "mid_shoulder", "ic", 1.0),
+    "trunk_lean_deg": ("mid_hip", "mid_shoulder", "ic", 1.0),
+    "shin_angle_deg": ("{s}_ankle", "{s}_knee", "ic", -1.0),
+    "fall_angle_deg": ("{s}_foot_index", "mid_hip", "to", 1.0),
+}
+
+
+def angle_from_vertical_deg(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Angle of lower -> upper from the upward vertical, positive when ``upper`` is ahead (+x)."""
+    d = upper - lower
+    return np.degrees(np.arctan2(d[..., 0], d[..., 1]))
+
+
+def inclination_deg(start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Angle of start -> end from the horizontal ground, positive when ``end`` is higher."""
+    d = end - start
+    return np.degrees(np.arctan2(d[..., 1], d[..., 0]))
+
+
+def joint_angle_deg(a: np.ndarray, vertex: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Angle a-vertex-b in degrees (180 = straight)."""
+    u, v = a - vertex, b - vertex
+    cos = np.sum(u * v, axis=-1) / (np.linalg.norm(u, axis=-1) * np.linalg.norm(v, axis=-1))
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+def classify_foot_strike(angle_deg: np.ndarray) -> np.ndarray:
+    """``rearfoot`` / ``midfoot`` / ``forefoot`` by the Altman & Davis cut-offs; None where unknown."""
+    a = np.asarray(angle_deg, float)
+    out = np.where(a > REARFOOT_MIN_DEG, "rearfoot", np.where(a < FOREFOOT_MAX_DEG, "forefoot", "midfoot"))
+    return np.where(np.isfinite(a), out, None)
+
+
+def _extreme(values: np.ndarray, *, largest: bool) -> float:
+    """Max (or min) of samples, refined by a parabola through the extreme sample and its neighbours."""
+    y = values if largest else -values
+    if not np.isfinite(y).any():
+        return float("nan")
+    k = int(np.nanargmax(y))
+    best = y[k]
+    if 0 < k < y.size - 1 and np.isfinite(y[k - 1]) and np.isfinite(y[k + 1]):
+        curv = y[k - 1] - 2 * y[k] + y[k + 1]
+        if curv < 0:
+            best = y[k] - (y[k + 1] - y[k - 1]) ** 2 / (8.0 * curv)
+    return float(best if largest else -best)
+
+
+def vertical_excursion(y: np.ndarray, start_idx: float, stop_idx: float) -> float:
+    """max - min of ``y`` between two fractional sample indices (ends interpolated)."""
+    if not (np.isfinite(start_idx) and np.isfinite(stop_idx)):
+        return float("nan")
+    i0, i1 = int(math.ceil(start_idx)), int(math.floor(stop_idx))
+    inner = y[i0:i1 + 1]
+    ends = interp_at(y, np.array([start_idx, stop_idx]))
+    seg = np.concatenate([ends[:1], inner, ends[1:]])
+    if np.isnan(seg).any():
+        return float("nan")
+    # refine on the full neighbourhood so a peak at the window edge still gets its parabola
+    lo, hi = max(i0 - 1, 0), min(i1 + 2, y.size)
+    wide = y[lo:hi]
+    inside = np.zeros(wide.size, bool)
+    inside[(i0 - lo):(i1 - lo + 1)] = True
+    top = max(_extreme(np.where(inside, wide, -np.inf), largest=True), float(np.max(ends)))
+    bottom = min(_extreme(np.where(inside, wide, np.inf), largest=False), float(np.min(ends)))
+    return top - bottom
+
+
+def mid_stance_index(hip_x: np.ndarray, ankle_x: np.ndarray, ic: float, to: float) -> float:
+    """First moment in [IC, TO] at which the mid-hip is over or ahead of the stance ankle."""
+    d_ic = float(interp_at(hip_x - ankle_x, ic)[0])
+    if d_ic >= 0:
+        return ic
+    d = hip_x - ankle_x
+    for k in range(int(math.ceil(ic)), int(math.floor(to)) + 1):
+        if d[k] >= 0:
+            prev_i = max(k - 1.0, ic)
+            prev = float(interp_at(d, prev_i)[0])
+            return prev_i + (k - prev_i) * (-prev) / (d[k] - prev) if d[k] != prev else float(k)
+    return float("nan")
+
+
+def compute_step_table(
+    points: dict[str, np.ndarray],
+    time_s: np.ndarray,
+    contacts: pd.DataFrame,
+    *,
+    scale: Scale | None,
+    overground: bool,
+    belt_speed_mps: float | None,
+    flat_foot_offset_deg: float | None,
+    max_step_s: float,
+) -> pd.DataFrame:
+    """One row per contact with every column of METRICS.md.
+
+    ``points`` holds runner-frame (T, 2) arrays for the landmarks plus ``mid_hip`` and
+    ``mid_shoulder``. A metric that needs the next contralateral contact is NaN when that contact is
+    missing (dropped or beyond the track) or further than ``max_step_s`` away.
+    """
+    n = len(contacts)
+    idx_to_t = lambda i: np.interp(i, np.arange(time_s.size), time_s)  # noqa: E731
+    sides = contacts["side"].to_numpy()
+    ic = contacts["ic_idx"].to_numpy(float)
+    to = contacts["to_idx"].to_numpy(float)
+    ic_s, to_s = idx_to_t(ic), idx_to_t(to)
+
+    next_contra = np.full(n, np.nan)   # time of the next contralateral IC
+    next_contra_idx = np.full(n, np.nan)
+    next_contra_row = np.full(n, -1)
+    next_same = np.full(n, np.nan)
+    for i in range(n):
+        if i + 1 < n and sides[i + 1] != sides[i] and ic_s[i + 1] - ic_s[i] <= max_step_s:
+            next_contra[i], next_contra_idx[i], next_contra_row[i] = ic_s[i + 1], ic[i + 1], i + 1
+        later = np.flatnonzero((sides == sides[i]) & (ic_s > ic_s[i]))
+        if later.size and ic_s[later[0]] - ic_s[i] <= 2.0 * max_step_s:
+            next_same[i] = ic_s[later[0]]
+
+    out = pd.DataFrame({"side": sides, "ic_s": ic_s, "to_s": to_s})
+    step_s = next_contra - ic_s
+    gct = (to_s - ic_s) * 1000.0
+    out["cadence_spm"] = 60.0 / step_s
+    out["ground_contact_ms"] = gct
+    out["flight_ms"] = (next_contra - to_s) * 1000.0
+    out["duty_factor_pct"] = gct / ((next_same - ic_s) * 1000.0) * 100.0
+
+    def at(name: str, where: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """(n, 2) positions of a landmark (``{s}`` = stance side) at fractional indices."""
+        res = np.full((n, 2), np.nan)
+        for side in ("left", "right"):
+            sel = sides == side
+            res[sel] = interp_at(points[name.format(s=side)], where[sel])
+        return res
+
+    for col, (lower, upper, event, sign) in FROM_VERTICAL.items():
+        when = ic if event == "ic" else to
+        out[col] = sign * angle_from_vertical_deg(at(lower, when), at(upper, when))
+
+    ankle_ic, hip_ic = at("{s}_ankle", ic), at("mid_hip", ic)
+    out["alignment_deg"] = out["trunk_lean_deg"] - angle_from_vertical_deg(ankle_ic, hip_ic)
+    out["knee_flexion_ic_deg"] = 180.0 - joint_angle_deg(at("{s}_hip", ic), at("{s}_knee", ic), ankle_ic)
+
+    foot_angle = inclination_deg(at("{s}_heel", ic), at("{s}_foot_index", ic))
+    if flat_foot_offset_deg is None:
+        out["foot_strike_angle_deg"] = np.nan
+    else:
+        out["foot_strike_angle_deg"] = foot_angle - flat_foot_offset_deg
+    out["foot_strike"] = classify_foot_strike(out["foot_strike_angle_deg"].to_numpy(float))
+
+    mid = np.array([
+        mid_stance_index(points["mid_hip"][:, 0], points[f"{s}_ankle"][:, 0], a, b)
+        for s, a, b in zip(sides, ic, to)
+    ])
+    out["pull_ms"] = (to_s - idx_to_t(mid)) * 1000.0
+    out.loc[~np.isfinite(mid), "pull_ms"] = np.nan
+
+    if scale is None:
+        for col in ("overstride_cm", "vertical_oscillation_cm", "step_length_cm", "vertical_ratio_pct"):
+            out[col] = np.nan
+    else:
+        out["overstride_cm"] = scale.to_cm(ankle_ic[:, 0] - hip_ic[:, 0])
+        hip_y = points["mid_hip"][:, 1]
+        out["vertical_oscillation_cm"] = [
+            float(scale.to_cm(vertical_excursion(hip_y, a, b))) for a, b in zip(ic, next_contra_idx)
+        ]
+        if overground:
+            mid_contact = 0.5 * (ic + to)
+            ankle_x = at("{s}_ankle", mid_contact)[:, 0]
+            step_px = np.full(n, np.nan)
+            has = next_contra_row >= 0
+            step_px[has] = ankle_x[next_contra_row[has]] - ankle_x[has]
+            out["step_length_cm"] = scale.to_cm(step_px)
+        elif belt_speed_mps:
+            out["step_length_cm"] = belt_speed_mps * step_s * 100.0
+        else:
+            out["step_length_cm"] = np.nan
+        out["vertical_ratio_pct"] = out["vertical_oscillation_cm"] / out["step_length_cm"] * 100.0
+    return out.reindex(columns=list(STEP_COLUMNS))
+
+
+def flat_foot_offset_deg(
+    heel: dict[str, np.ndarray],
+    toe: dict[str, np.ndarray],
+    heel_h: dict[str, np.ndarray],
+    toe_h: dict[str, np.ndarray],
+    contacts: pd.DataFrame,
+    *,
+    tol_px: float,
+) -> tuple[float, int]:
+    """Heel -> foot_index inclination of a foot standing flat, from every contact's flat samples.
+
+    A sample is "flat" when both heel and toe are within ``tol_px`` of their ground levels. Returns
+    the median angle (degrees, NaN when no contact has a flat sample) and the number of samples used.
+    """
+    angles = []
+    for side, a, b in contacts[["side", "ic_idx", "to_idx"]].itertuples(index=False):
+        k = np.arange(int(math.ceil(a)), int(math.floor(b)) + 1)
+        flat = k[(heel_h[side][k] < tol_px) & (toe_h[side][k] < tol_px)]
+        if flat.size:
+            angles.append(inclination_deg(heel[side][flat], toe[side][flat]))
+    if not angles:
+        return float("nan"), 0
+    v = np.concatenate(angles)
+    return float(np.median(v)), int(v.size)

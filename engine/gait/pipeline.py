@@ -1,0 +1,216 @@
+"""Landmark track -> every ground contact -> per-step metrics and session summary."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from engine.errors import BadInputError, NotRunningError, TooFewContactsError
+from engine.gait.events import ContactDetector
+from engine.gait.frame import Scale, detect_orientation, leg_length_px, scale_from_height, to_runner_frame
+from engine.gait.metrics import compute_step_table, flat_foot_offset_deg
+from engine.gait.signal import bridge_gaps, effective_cutoff_hz, interp_at, lowpass, noise_sd
+from engine.gait.summary import summarize
+from engine.model import REQUIRED_LANDMARKS, AnalysisResult, LandmarkTrack
+
+MIN_CONTACTS = 4
+#: Flat-foot heel->toe inclinations outside this range mean the heel never came down (or a bad track).
+FLAT_OFFSET_RANGE_DEG = (-16.0, 8.0)
+#: Used when the flat-foot offset cannot be estimated: the middle of BlazePose's range on drawn figures.
+DEFAULT_FLAT_OFFSET_DEG = -9.0
+
+
+@dataclass(frozen=True)
+class GaitSettings:
+    """Settings of the landmark-to-metrics analysis; stored with every result.
+
+    Parameters
+    ----------
+    cutoff_hz : float
+        Zero-phase Butterworth low-pass cut-off for all landmarks (4th order after filtfilt), capped
+        at 0.8 x Nyquist. 12 Hz keeps the foot's landing (most power below 10 Hz in running
+        kinematics) while removing pose-estimation jitter; at 30 fps the cap makes it 12 Hz too.
+    max_gap_ms : float
+        Gaps in the landmarks up to this long are bridged by linear interpolation; longer ones split
+        the track and contacts that straddle them are dropped.
+    """
+
+    cutoff_hz: float = 12.0
+    max_gap_ms: float = 120.0
+    detector: ContactDetector = field(default_factory=ContactDetector)
+
+    def get_params(self) -> dict:
+        return asdict(self)
+
+
+def _uniform(track: LandmarkTrack) -> tuple[np.ndarray, np.ndarray, float]:
+    """Sample times and (T, L, 2) xy on a uniform grid (variable frame rate is resampled)."""
+    t = track.time_s
+    dt = np.diff(t)
+    med = float(np.median(dt))
+    if np.max(np.abs(dt - med)) <= 0.25 * med:
+        fs = track.fps or 1.0 / med
+        return t, track.xy, fs
+    grid = np.arange(t[0], t[-1] + 0.5 * med, med)
+    idx = np.interp(grid, t, np.arange(t.size))
+    # a grid point between two samples that are more than 2 intervals apart is a gap, not data
+    gap = np.interp(grid, t[1:], dt, left=0, right=0) > 2.5 * med
+    xy = interp_at(track.xy, idx)
+    xy[gap] = np.nan
+    return grid, xy, 1.0 / med
+
+
+def analyze_track(
+    track: LandmarkTrack,
+    *,
+    height_cm: float | None = None,
+    treadmill_speed_kmh: float | None = None,
+    settings: GaitSettings | None = None,
+    world_px_per_cm: float | None = None,
+) -> AnalysisResult:
+    """Analyse a side-view landmark track of a runner.
+
+    Parameters
+    ----------
+    height_cm : runner's standing height; lengths are in cm only when a scale is known.
+    treadmill_speed_kmh : belt speed, for step length on a treadmill.
+    world_px_per_cm : scale from pose world landmarks, used when no height is given.
+
+    Raises
+    ------
+    NotRunningError : no flight phase (walking).
+    TooFewContactsError : fewer than four ground contacts.
+    """
+    settings = settings or GaitSettings()
+    warnings: list[str] = []
+    if len(track) < 10:
+        raise BadInputError(f"the landmark track has only {len(track)} samples; at least a second of running is needed")
+    t, xy_raw, fs = _uniform(track)
+    if fs < 15:
+        raise BadInputError(f"the landmarks are sampled at {fs:.1f} Hz; at least 15 Hz is needed to time ground contacts")
+
+    names = list(track.names)
+    xy_b = bridge_gaps(xy_raw, t, max_gap_ms=settings.max_gap_ms)
+    xy_s = lowpass(xy_b, sample_rate_hz=fs, cutoff_hz=settings.cutoff_hz)
+    px = {n: xy_s[:, names.index(n), :] for n in names}
+    missing_share = float(np.mean(~np.isfinite(xy_raw[:, [names.index(n) for n in REQUIRED_LANDMARKS]]).any(axis=(1, 2))))
+    if missing_share > 0.5:
+        raise BadInputError(f"the runner's legs and trunk are missing in {missing_share:.0%} of the samples")
+
+    leg_px = leg_length_px(px)
+    if not math.isfinite(leg_px) or leg_px <= 0:
+        raise BadInputError("hips, knees and ankles are never seen together; cannot size the runner")
+    orient = detect_orientation(px, t, leg_px)
+    if orient.facing_agrees_with_travel is False:
+        warnings.append("the runner's feet point against the direction of travel; direction taken from travel")
+    rf = {n: to_runner_frame(p, orient.sign) for n, p in px.items()}
+    rf["mid_hip"] = 0.5 * (rf["left_hip"] + rf["right_hip"])
+    rf["mid_shoulder"] = 0.5 * (rf["left_shoulder"] + rf["right_shoulder"])
+
+    heel_y = {s: rf[f"{s}_heel"][:, 1] for s in ("left", "right")}
+    toe_y = {s: rf[f"{s}_foot_index"][:, 1] for s in ("left", "right")}
+    raw_feet = np.stack([xy_b[:, names.index(f"{s}_{p}"), 1] for s in ("left", "right") for p in ("heel", "foot_index")], 1)
+    smooth_feet = np.stack([px[f"{s}_{p}"][:, 1] for s in ("left", "right") for p in ("heel", "foot_index")], 1)
+    noise = noise_sd(raw_feet, smooth_feet, sample_rate_hz=fs, cutoff_hz=settings.cutoff_hz)
+    # the smoothed signal keeps the share fc / nyquist of the noise's variance
+    fc = effective_cutoff_hz(settings.cutoff_hz, fs) or 0.5 * fs
+    noise_smoothed = noise * math.sqrt(fc / (0.5 * fs))
+
+    raw_rf = {f"{s}_{p}": to_runner_frame(xy_b[:, names.index(f"{s}_{p}"), :], orient.sign)[:, 1]
+              for s in ("left", "right") for p in ("heel", "foot_index")}
+    contacts, event_warnings, info = settings.detector.detect(
+        heel_y=heel_y, toe_y=toe_y,
+        heel_y_raw={s: raw_rf[f"{s}_heel"] for s in ("left", "right")},
+        toe_y_raw={s: raw_rf[f"{s}_foot_index"] for s in ("left", "right")},
+        sample_rate_hz=fs, leg_px=leg_px, noise_px=noise_smoothed,
+    )
+    warnings.extend(event_warnings)
+    if len(contacts) < MIN_CONTACTS:
+        raise TooFewContactsError(
+            f"found {len(contacts)} ground contact{'s' if len(contacts) != 1 else ''} in "
+            f"{t[-1] - t[0]:.1f} s; at least {MIN_CONTACTS} are needed (is the runner's whole body "
+            "in view, from the side, for a few strides?)"
+        )
+    _check_running(contacts, t, fs)
+
+    levels = info["levels_px"]
+    heel_h = {s: heel_y[s] - levels[s]["heel"] for s in ("left", "right")}
+    toe_h = {s: toe_y[s] - levels[s]["foot_index"] for s in ("left", "right")}
+    offset, n_flat = flat_foot_offset_deg(
+        {s: rf[f"{s}_heel"] for s in ("left", "right")},
+        {s: rf[f"{s}_foot_index"] for s in ("left", "right")},
+        heel_h, toe_h, contacts, tol_px=info["contact_tol_px"],
+    )
+    offset_source = "flat mid-stance frames"
+    if not math.isfinite(offset) or not FLAT_OFFSET_RANGE_DEG[0] <= offset <= FLAT_OFFSET_RANGE_DEG[1]:
+        found = f"{offset:.1f} deg" if math.isfinite(offset) else "no flat frames"
+        warnings.append(
+            f"the flat-foot offset could not be estimated ({found}): the heel does not seem to come "
+            f"down in stance; foot strike angles use the typical {DEFAULT_FLAT_OFFSET_DEG:.0f} deg"
+        )
+        offset, offset_source = DEFAULT_FLAT_OFFSET_DEG, "default"
+
+    height_cm = height_cm or track.meta.get("height_cm")
+    scale: Scale | None = None
+    if height_cm:
+        if not 80 <= float(height_cm) <= 250:
+            raise BadInputError(f"height {height_cm} cm is outside 80-250 cm; give the height in centimetres")
+        scale = scale_from_height(px, float(height_cm))
+    elif world_px_per_cm:
+        scale = Scale(px_per_cm=world_px_per_cm, source="world_landmarks")
+    else:
+        warnings.append("no runner height given: lengths (overstride, oscillation, step length) are left empty; "
+                        "pass --height-cm")
+    belt = treadmill_speed_kmh / 3.6 if treadmill_speed_kmh else None
+    if not orient.overground and scale is not None and belt is None:
+        warnings.append("treadmill run without a belt speed: step length and vertical ratio are left empty")
+
+    step_s = np.median(np.diff(np.interp(contacts["ic_idx"], np.arange(t.size), t)))
+    rows = compute_step_table(
+        rf, t, contacts, scale=scale, overground=orient.overground, belt_speed_mps=belt,
+        flat_foot_offset_deg=offset, max_step_s=1.6 * float(step_s),
+    )
+    summary = summarize(rows)
+    summary["flat_foot_offset_deg"] = offset
+    summary["flat_foot_offset_source"] = offset_source
+    summary["overground"] = orient.overground
+    return AnalysisResult(
+        source={"fps": float(fs), "duration_s": float(t[-1] - t[0]), "samples": int(len(track))},
+        rows=rows,
+        summary=summary,
+        settings={
+            **settings.get_params(),
+            "height_cm": float(height_cm) if height_cm else None,
+            "treadmill_speed_kmh": treadmill_speed_kmh,
+        },
+        direction=orient.direction,
+        scale_source=scale.source if scale else None,
+        warnings=warnings,
+        extra={
+            "px_per_cm": scale.px_per_cm if scale else None,
+            "leg_length_px": leg_px,
+            "noise_px": noise,
+            "contact_tol_px": info["contact_tol_px"],
+            "flat_foot_samples": n_flat,
+        },
+    )
+
+
+def _check_running(contacts, t: np.ndarray, fs: float) -> None:
+    """Reject walking: in running each foot leaves the ground before the other lands."""
+    ic = contacts["ic_idx"].to_numpy(float)
+    to = contacts["to_idx"].to_numpy(float)
+    sides = contacts["side"].to_numpy()
+    alternate = sides[1:] != sides[:-1]
+    overlap = (to[:-1] - ic[1:])[alternate] / fs     # > 0: both feet on the ground together
+    if overlap.size == 0:
+        return
+    double_support = float(np.mean(overlap > 0))
+    if double_support >= 0.5:
+        raise NotRunningError(
+            f"this looks like walking, not running: both feet are on the ground together in "
+            f"{double_support:.0%} of steps (median double support {np.median(overlap) * 1000:.0f} ms) "
+            "and there is no flight phase"
+        )

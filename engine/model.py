@@ -1,0 +1,271 @@
+"""Types that cross module boundaries: the landmark track, the per-step table and the analysis result.
+
+Every reader ends in :meth:`LandmarkTrack.from_arrays` (validated once, here); every analysis ends in
+an :class:`AnalysisResult`, which is what the command line prints and what the library stores.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from engine.errors import BadInputError
+
+#: The 33 BlazePose landmarks, in MediaPipe's index order, in snake_case.
+LANDMARK_NAMES: tuple[str, ...] = (
+    "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye",
+    "right_eye_outer", "left_ear", "right_ear", "mouth_left", "mouth_right",
+    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
+    "left_pinky", "right_pinky", "left_index", "right_index", "left_thumb", "right_thumb",
+    "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
+    "left_heel", "right_heel", "left_foot_index", "right_foot_index",
+)
+
+SIDES: tuple[str, str] = ("left", "right")
+
+#: Landmarks the metrics need; a track without any of them is rejected.
+REQUIRED_LANDMARKS: tuple[str, ...] = tuple(
+    f"{side}_{part}"
+    for part in ("shoulder", "hip", "knee", "ankle", "heel", "foot_index")
+    for side in SIDES
+)
+
+#: Columns of the per-step table, in METRICS.md order (``side`` first).
+STEP_COLUMNS: tuple[str, ...] = (
+    "side", "ic_s", "to_s", "cadence_spm", "ground_contact_ms", "flight_ms", "duty_factor_pct",
+    "foot_strike_angle_deg", "foot_strike", "overstride_cm", "shin_angle_deg",
+    "knee_flexion_ic_deg", "lean_deg", "alignment_deg", "trunk_lean_deg", "fall_angle_deg",
+    "pull_ms", "vertical_oscillation_cm", "step_length_cm", "vertical_ratio_pct",
+)
+
+#: Numeric per-step columns that the session summary describes (event times excluded).
+SUMMARY_COLUMNS: tuple[str, ...] = tuple(
+    c for c in STEP_COLUMNS if c not in ("side", "ic_s", "to_s", "foot_strike")
+)
+
+FOOT_STRIKE_CLASSES: tuple[str, ...] = ("rearfoot", "midfoot", "forefoot")
+
+TRACK_META_KEYS: tuple[str, ...] = ("image_width", "image_height", "fps", "height_cm", "source")
+
+
+@dataclass(frozen=True)
+class LandmarkTrack:
+    """A time series of 2-D body landmarks in image pixels (origin top-left, y down).
+
+    Attributes
+    ----------
+    time_s : (T,) float array, strictly increasing.
+    frame : (T,) int array, the source frame index of each sample.
+    names : landmark names (snake_case BlazePose names), one per column of ``xy``.
+    xy : (T, L, 2) float array of pixel coordinates; NaN where a landmark was not seen.
+    visibility : (T, L) float array in [0, 1]; NaN where the source gives none.
+    fps : nominal frame rate, or None (then the median sample interval is used).
+    image_width, image_height : frame size in pixels, or None.
+    meta : free-form provenance (``source``, ``height_cm`` ...).
+    """
+
+    time_s: np.ndarray
+    frame: np.ndarray
+    names: tuple[str, ...]
+    xy: np.ndarray
+    visibility: np.ndarray
+    fps: float | None = None
+    image_width: int | None = None
+    image_height: int | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        *,
+        time_s: np.ndarray,
+        xy: np.ndarray,
+        names: tuple[str, ...] | list[str],
+        frame: np.ndarray | None = None,
+        visibility: np.ndarray | None = None,
+        fps: float | None = None,
+        image_width: int | None = None,
+        image_height: int | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> LandmarkTrack:
+        """Build a track, checking everything at once and naming every problem found."""
+        problems: list[str] = []
+        names = tuple(names)
+        time_s = np.asarray(time_s, dtype=float)
+        xy = np.asarray(xy, dtype=float)
+        n = time_s.shape[0] if time_s.ndim == 1 else -1
+        if time_s.ndim != 1:
+            problems.append(f"time must be one-dimensional, got shape {time_s.shape}")
+        if xy.ndim != 3 or xy.shape[2] != 2 or xy.shape[1] != len(names):
+            problems.append(f"xy must have shape (samples, {len(names)}, 2), got {xy.shape}")
+        elif n >= 0 and xy.shape[0] != n:
+            problems.append(f"xy has {xy.shape[0]} samples but time has {n}")
+        missing = [m for m in REQUIRED_LANDMARKS if m not in names]
+        if missing:
+            problems.append("missing landmarks: " + ", ".join(missing))
+        unknown = [m for m in names if m not in LANDMARK_NAMES]
+        if unknown:
+            problems.append("unknown landmark names: " + ", ".join(unknown))
+        if len(set(names)) != len(names):
+            problems.append("duplicate landmark names")
+        if n >= 0:
+            if not np.all(np.isfinite(time_s)):
+                problems.append(f"time has {int(np.sum(~np.isfinite(time_s)))} empty or non-numeric values")
+            else:
+                bad = np.flatnonzero(np.diff(time_s) <= 0)
+                if bad.size:
+                    problems.append(
+                        f"time is not strictly increasing at {bad.size} places "
+                        f"(first at sample {int(bad[0]) + 1}: {time_s[bad[0]]:g} s -> {time_s[bad[0] + 1]:g} s)"
+                    )
+        if fps is not None and not (math.isfinite(fps) and fps > 0):
+            problems.append(f"fps must be a positive number, got {fps!r}")
+        if problems:
+            raise BadInputError("invalid landmark track: " + "; ".join(problems))
+
+        if frame is None:
+            frame = np.arange(n)
+        if visibility is None:
+            visibility = np.full(xy.shape[:2], np.nan)
+        return cls(
+            time_s=time_s,
+            frame=np.asarray(frame, dtype=int),
+            names=names,
+            xy=xy,
+            visibility=np.asarray(visibility, dtype=float),
+            fps=float(fps) if fps is not None else None,
+            image_width=int(image_width) if image_width else None,
+            image_height=int(image_height) if image_height else None,
+            meta=dict(meta or {}),
+        )
+
+    def __len__(self) -> int:
+        return int(self.time_s.shape[0])
+
+    @property
+    def sample_rate_hz(self) -> float:
+        """Nominal sampling rate: ``fps`` when known, else from the median sample interval."""
+        if self.fps:
+            return self.fps
+        if len(self) < 2:
+            raise BadInputError("a landmark track needs at least two samples")
+        return float(1.0 / np.median(np.diff(self.time_s)))
+
+    @property
+    def duration_s(self) -> float:
+        return float(self.time_s[-1] - self.time_s[0]) if len(self) else 0.0
+
+    def index(self, name: str) -> int:
+        return self.names.index(name)
+
+    def point(self, name: str) -> np.ndarray:
+        """(T, 2) pixel coordinates of one landmark."""
+        return self.xy[:, self.index(name), :]
+
+    def slice(self, start: int, stop: int) -> LandmarkTrack:
+        """Samples ``start:stop`` as a new track (same metadata)."""
+        return LandmarkTrack(
+            time_s=self.time_s[start:stop], frame=self.frame[start:stop], names=self.names,
+            xy=self.xy[start:stop], visibility=self.visibility[start:stop], fps=self.fps,
+            image_width=self.image_width, image_height=self.image_height, meta=dict(self.meta),
+        )
+
+
+def empty_step_table() -> pd.DataFrame:
+    """A per-step table with no rows and the contract's columns."""
+    return pd.DataFrame({c: pd.Series(dtype=object if c in ("side", "foot_strike") else float)
+                         for c in STEP_COLUMNS})
+
+
+def _json_value(value: Any) -> Any:
+    """NaN and numpy scalars to plain JSON values (NaN -> null)."""
+    if isinstance(value, (np.floating, float)):
+        return None if not math.isfinite(float(value)) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+@dataclass
+class AnalysisResult:
+    """One analysed source with its provenance, per-row table, summary and warnings.
+
+    ``rows`` is a DataFrame whose columns are METRICS.md's names; for video and landmark sources one
+    row per ground contact (``row_unit`` = ``"step"``), for FIT one row per record (``"record"``).
+    """
+
+    source: dict[str, Any]
+    rows: pd.DataFrame
+    summary: dict[str, Any]
+    settings: dict[str, Any] = field(default_factory=dict)
+    direction: str | None = None
+    scale_source: str | None = None
+    row_unit: str = "step"
+    warnings: list[str] = field(default_factory=list)
+    leanline_version: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.leanline_version:
+            from engine import __version__
+
+            self.leanline_version = __version__
+
+    def to_dict(self) -> dict[str, Any]:
+        rows = [
+            {k: _json_value(v) for k, v in rec.items()}
+            for rec in self.rows.to_dict(orient="records")
+        ]
+        out = {
+            "leanline_version": self.leanline_version,
+            "source": _json_value(self.source),
+            "direction": self.direction,
+            "scale_source": self.scale_source,
+            "settings": _json_value(self.settings),
+            "row_unit": self.row_unit,
+            "summary": _json_value(self.summary),
+            "rows": rows,
+            "warnings": list(self.warnings),
+        }
+        if self.extra:
+            out["extra"] = _json_value(self.extra)
+        return out
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), allow_nan=False, **kwargs)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AnalysisResult:
+        rows = pd.DataFrame(data.get("rows") or [])
+        if data.get("row_unit", "step") == "step":
+            rows = rows.reindex(columns=list(STEP_COLUMNS) + [c for c in rows.columns if c not in STEP_COLUMNS])
+        for c in rows.columns:
+            if c not in ("side", "foot_strike") and rows[c].dtype == object:
+                converted = pd.to_numeric(rows[c], errors="coerce")
+                if converted.notna().sum() == rows[c].notna().sum():
+                    rows[c] = converted.astype(float)
+        return cls(
+            source=data.get("source", {}),
+            rows=rows,
+            summary=data.get("summary", {}),
+            settings=data.get("settings", {}),
+            direction=data.get("direction"),
+            scale_source=data.get("scale_source"),
+            row_unit=data.get("row_unit", "step"),
+            warnings=list(data.get("warnings", [])),
+            leanline_version=data.get("leanline_version", ""),
+            extra=data.get("extra", {}),
+        )
