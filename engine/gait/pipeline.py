@@ -135,6 +135,12 @@ def analyze_track(
         )
     _check_running(contacts, t, fs)
 
+    if info["clean"]:
+        # on a clean track, read the metrics off the unsmoothed landmarks: a 12 Hz low-pass blurs the
+        # foot's fast rotation just after contact by a degree or two
+        rf = {n: to_runner_frame(xy_b[:, names.index(n), :], orient.sign) for n in names}
+        rf["mid_hip"] = 0.5 * (rf["left_hip"] + rf["right_hip"])
+        rf["mid_shoulder"] = 0.5 * (rf["left_shoulder"] + rf["right_shoulder"])
     levels = info["levels_px"]
     heel_h = {s: heel_y[s] - levels[s]["heel"] for s in ("left", "right")}
     toe_h = {s: toe_y[s] - levels[s]["foot_index"] for s in ("left", "right")}
@@ -194,6 +200,7 @@ def analyze_track(
             "noise_px": noise,
             "contact_tol_px": info["contact_tol_px"],
             "flat_foot_samples": n_flat,
+            "clean_track": info["clean"],
         },
     )
 
