@@ -102,7 +102,8 @@ class ContactDetector:
     swing_clear_leg: float = 0.08
     min_contact_ms: float = 60.0
     refine_window_ms: float = 60.0
-    quadratic_max_noise_leg: float = 0.002
+    quadratic_max_noise_leg: float = 0.0015
+    lift_off_fit_tol: float = 2.0
 
     def get_params(self) -> dict:
         return asdict(self)
@@ -117,6 +118,7 @@ class ContactDetector:
         sample_rate_hz: float,
         leg_px: float,
         noise_px: float = 0.0,
+        raw_noise_px: float | None = None,
     ) -> tuple[pd.DataFrame, list[str], dict]:
         """Contacts of both feet, in time order.
 
@@ -141,7 +143,7 @@ class ContactDetector:
         search = max(2.0, 0.08 * fs)
         # the quadratic hinge is unbiased on clean tracks but wanders on noisy ones; the linear hinge
         # is steadier there and early by a few milliseconds on a decelerating landing
-        quad = noise_px < self.quadratic_max_noise_leg * leg_px
+        quad = (noise_px if raw_noise_px is None else raw_noise_px) < self.quadratic_max_noise_leg * leg_px
         rows, warnings = [], []
         info: dict = {"contact_tol_px": tol, "levels_px": {}, "clean": bool(quad)}
         for side in ("left", "right"):
@@ -176,6 +178,9 @@ class ContactDetector:
                 while end > start and not (h_toe[end] < tol):
                     end -= 1
                 lo, hi = max(int(end - search - w), start), min(end + w + 1, n)
+                # a quadratic describes the toe's lift-off near the ground, not higher up the swing
+                high = np.flatnonzero(~(h_toe[end:hi] < self.lift_off_fit_tol * tol))
+                hi = end + int(high[0]) + 1 if high.size else hi
                 to = _refine(idx[lo:hi], raw_toe[lo:hi], max(end - search, start + 1.0), end + 2.0, rising=True, quadratic=quad)
                 if not (np.isfinite(ic) and np.isfinite(to)) or to <= ic:
                     warnings.append(f"a {side} contact near sample {start} was dropped: its events could not be timed")

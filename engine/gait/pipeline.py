@@ -124,7 +124,7 @@ def analyze_track(
         heel_y=heel_y, toe_y=toe_y,
         heel_y_raw={s: raw_rf[f"{s}_heel"] for s in ("left", "right")},
         toe_y_raw={s: raw_rf[f"{s}_foot_index"] for s in ("left", "right")},
-        sample_rate_hz=fs, leg_px=leg_px, noise_px=noise_smoothed,
+        sample_rate_hz=fs, leg_px=leg_px, noise_px=noise_smoothed, raw_noise_px=noise,
     )
     warnings.extend(event_warnings)
     if len(contacts) < MIN_CONTACTS:
@@ -147,7 +147,7 @@ def analyze_track(
     offset, n_flat = flat_foot_offset_deg(
         {s: rf[f"{s}_heel"] for s in ("left", "right")},
         {s: rf[f"{s}_foot_index"] for s in ("left", "right")},
-        heel_h, toe_h, contacts, tol_px=info["contact_tol_px"],
+        heel_h, toe_h, contacts, tol_px=0.5 * info["contact_tol_px"],
     )
     offset_source = "flat mid-stance frames"
     if not math.isfinite(offset) or not FLAT_OFFSET_RANGE_DEG[0] <= offset <= FLAT_OFFSET_RANGE_DEG[1]:

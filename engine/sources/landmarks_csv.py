@@ -88,6 +88,11 @@ def track_from_frame(df: pd.DataFrame, *, meta: dict[str, Any] | None = None, la
                 df[c] = converted
     if bad_types:
         problems.append("non-numeric values in: " + ", ".join(bad_types))
+    if "time_s" in cols and df["time_s"].dtype != object:
+        steps = np.diff(df["time_s"].to_numpy(float))
+        back = np.flatnonzero(steps <= 0)
+        if back.size:
+            problems.append(f"time_s is not strictly increasing at {back.size} rows (first at row {int(back[0]) + 2})")
     if problems:
         found = [m for m in LANDMARK_NAMES if f"{m}_x" in cols]
         hint = f"; found {len(found)} landmarks: {', '.join(found) or 'none'}" if missing else ""

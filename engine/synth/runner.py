@@ -259,19 +259,21 @@ class RunnerModel:
         return hip + self.thigh * np.stack([c * ux - s * uy, s * ux + c * uy], axis=-1)
 
     def _solve_hip_base(self) -> float:
-        """Highest mean hip height that keeps the stance knee flexed by at least the minimum."""
+        """Highest mean hip height that keeps each knee flexed by at least the minimum, all stride long.
+
+        Ankle paths do not depend on the hip's height (only on its forward travel), so every sample of
+        one stride gives an upper bound on it.
+        """
         d_max = (self.thigh + self.shank) * math.cos(math.radians(self.p.min_knee_flexion_deg) / 2.0)
-        t_ic = self.p.first_contact_s
-        t = t_ic + np.linspace(0.0, self.Tc, 400)
+        t = self.p.first_contact_s + np.linspace(0.0, 2.0 * self.T_step, 800)
+        hip_rel = self.mid_hip(t)   # hip_base is 0 while solving
         limits = []
-        for side_shift in (0.0, self.T_step):
-            tt = t + side_shift
-            ankle, _ = self.stance_foot(tt, t_ic + side_shift)
-            hip_rel = self.mid_hip(tt)   # hip_base is 0 while solving
+        for side in ("left", "right"):
+            ankle, _, _ = self.foot(t, side)
             dx = ankle[:, 0] - hip_rel[:, 0]
             if np.any(np.abs(dx) >= d_max):
                 raise ValueError(
-                    "synthetic runner: the stance foot travels further than the leg reaches "
+                    "synthetic runner: the foot travels further than the leg reaches "
                     f"({np.max(np.abs(dx)) * 100:.0f} cm from the hip); lower speed_mps, duty_factor "
                     "or overstride_cm"
                 )

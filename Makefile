@@ -1,0 +1,16 @@
+# Two commands for a fresh machine:
+#   make run    install everything and open the dashboard on the bundled sample sessions
+#   make test   install everything and run the test suite
+UV := python3 -m uv
+
+.PHONY: run test bootstrap
+
+bootstrap:
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv>=0.5"
+	@$(UV) sync --frozen --quiet
+
+run: bootstrap
+	$(UV) run --frozen leanline dashboard
+
+test: bootstrap
+	$(UV) run --frozen pytest

@@ -1,0 +1,114 @@
+"""Command line: ``leanline analyze PATH`` and ``leanline dashboard``.
+
+Exit status 0 on success, 2 on bad input with a one-line reason on stderr. ``--json -`` writes the
+result to stdout and nothing else; everything meant for a person goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from engine.errors import LeanlineError
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="leanline", description="Stride-by-stride running form analysis in Pose Method terms."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    a = sub.add_parser("analyze", help="analyse a clip, sensor file or landmark CSV")
+    a.add_argument("path", help="video, FIT, IMU CSV/zip or landmark CSV")
+    a.add_argument("--kind", default="auto", choices=["auto", "video", "landmarks", "fit", "imu"])
+    a.add_argument("--height-cm", type=_positive, help="runner's height; gives lengths in cm")
+    a.add_argument("--treadmill-speed-kmh", type=_positive, help="belt speed, for step length on a treadmill")
+    a.add_argument("--placement", choices=["waist", "foot", "wrist"], help="IMU placement")
+    a.add_argument("--json", metavar="OUT", help="write the result as JSON to OUT, or '-' for stdout")
+    a.add_argument("--csv", metavar="OUT", help="write the per-step table as CSV")
+    a.add_argument("--landmarks-out", metavar="OUT.csv", help="write the landmark track (video input)")
+    a.add_argument("--frames-out", metavar="DIR", help="write contact key frames (video input)")
+    d = sub.add_parser("dashboard", help="open the browser dashboard")
+    d.add_argument("--port", type=int, default=8501)
+    d.add_argument("--address", default="127.0.0.1", help="interface to serve on (default: this machine only)")
+    return parser
+
+
+def _fmt(stat: dict | None, unit: str, digits: int = 0) -> str:
+    if not stat or stat.get("median") is None:
+        return "-"
+    return f"{stat['median']:.{digits}f} {unit}".strip()
+
+
+def human_summary(result) -> str:
+    """A few lines a runner can read at a glance."""
+    s = result.summary
+    fs = s.get("foot_strike") or {}
+    lines = [
+        f"{len(result.rows)} contacts, {result.direction or 'direction unknown'}"
+        f"{', overground' if s.get('overground') else ''}",
+        f"cadence {_fmt(s.get('cadence_spm'), 'spm')}   ground contact {_fmt(s.get('ground_contact_ms'), 'ms')}"
+        f"   flight {_fmt(s.get('flight_ms'), 'ms')}",
+        f"lean {_fmt(s.get('lean_deg'), 'deg', 1)}   alignment {_fmt(s.get('alignment_deg'), 'deg', 1)}"
+        f"   trunk {_fmt(s.get('trunk_lean_deg'), 'deg', 1)}",
+        f"foot strike {fs.get('majority', '-')} (rear {fs.get('rearfoot', 0)}, mid {fs.get('midfoot', 0)},"
+        f" fore {fs.get('forefoot', 0)})   overstride {_fmt(s.get('overstride_cm'), 'cm', 1)}"
+        f"   vertical oscillation {_fmt(s.get('vertical_oscillation_cm'), 'cm', 1)}",
+    ]
+    lines += [f"warning: {w}" for w in result.warnings]
+    return "\n".join(lines)
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from engine.sources import analyze
+
+    result = analyze(
+        args.path, kind=args.kind, height_cm=args.height_cm, treadmill_speed_kmh=args.treadmill_speed_kmh
+    )
+    if args.json == "-":
+        sys.stdout.write(result.to_json() + "\n")
+    elif args.json:
+        Path(args.json).write_text(result.to_json(indent=1), encoding="utf-8")
+    if args.csv:
+        result.rows.to_csv(args.csv, index=False, float_format="%.4g")
+    print(human_summary(result), file=sys.stderr if args.json == "-" else sys.stdout)
+    return 0
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", args.address,
+           "--server.port", str(args.port), "--browser.gatherUsageStats", "false"]
+    if os.environ.get("CI"):
+        cmd += ["--server.headless", "true"]
+    return subprocess.call(cmd)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "analyze":
+            return _analyze(args)
+        return _dashboard(args)
+    except LeanlineError as exc:
+        print(f"leanline: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

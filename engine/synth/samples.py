@@ -1,0 +1,48 @@
+"""The bundled sample sessions: the same synthetic runner before and after a Pose Method block.
+
+``python -m engine.synth.samples [DIR]`` regenerates ``sample_data/`` (deterministic).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import json
+
+from engine.sources.landmarks_csv import write_landmark_csv
+from engine.synth.runner import RunnerParams, simulate
+
+#: Upright heel striker landing well ahead of the hips, low cadence, more bounce.
+BEFORE = RunnerParams(
+    cadence_spm=160.0, duty_factor=0.31, speed_mps=3.0, trunk_lean_deg=2.0, foot_strike_angle_deg=16.0,
+    overstride_cm=22.0, vertical_oscillation_cm=10.0, min_knee_flexion_deg=12.0, treadmill=True,
+    fps=60.0, duration_s=12.0, noise_frac=0.001, seed=11,
+)
+#: Forefoot landing under the hips, lean from the ankles, higher cadence, less bounce.
+AFTER = RunnerParams(
+    cadence_spm=180.0, duty_factor=0.27, speed_mps=3.0, trunk_lean_deg=7.0, foot_strike_angle_deg=-5.0,
+    overstride_cm=5.0, vertical_oscillation_cm=6.5, min_knee_flexion_deg=16.0, treadmill=True,
+    fps=60.0, duration_s=12.0, noise_frac=0.001, seed=12,
+)
+SAMPLE_HEIGHT_CM = 175.0
+
+
+def write_samples(directory: str | Path) -> list[Path]:
+    """Write ``before``/``after`` landmark CSVs with their truth tables and parameters."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, params in (("before", BEFORE), ("after", AFTER)):
+        run = simulate(params)
+        written.append(write_landmark_csv(run.track, out / f"{name}_landmarks.csv", float_format="%.2f"))
+        run.truth.to_csv(out / f"{name}_truth.csv", index=False, float_format="%.4f")
+        (out / f"{name}_params.json").write_text(json.dumps(asdict(params), indent=1) + "\n", encoding="utf-8")
+        written += [out / f"{name}_truth.csv", out / f"{name}_params.json"]
+    return written
+
+
+if __name__ == "__main__":
+    for p in write_samples(sys.argv[1] if len(sys.argv) > 1 else "sample_data"):
+        print(p)

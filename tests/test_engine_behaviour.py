@@ -1,0 +1,102 @@
+"""Walking, too few contacts, gaps, missing scale and the engine's boundaries."""
+
+import ast
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.errors import NotRunningError, TooFewContactsError
+from engine.gait.pipeline import analyze_track
+from engine.synth.runner import simulate
+
+
+def test_walking_is_reported_as_not_running():
+    walk = simulate(cadence_spm=110, duty_factor=0.62, speed_mps=1.4, vertical_oscillation_cm=4,
+                    overstride_cm=20, foot_strike_angle_deg=15, swing_clearance_cm=12, duration_s=8)
+    with pytest.raises(NotRunningError, match="walking"):
+        analyze_track(walk.track, height_cm=175)
+
+
+def test_too_few_contacts_is_a_clear_message():
+    short = simulate(duration_s=0.9)
+    with pytest.raises(TooFewContactsError, match="at least 4"):
+        analyze_track(short.track, height_cm=175)
+
+
+def test_short_gaps_are_bridged_and_long_gaps_drop_contacts(match):
+    clean = simulate(duration_s=8)
+    short = simulate(duration_s=8, gaps=((2.0, 0.05),))          # 3 lost frames at 60 fps
+    base = analyze_track(clean.track, height_cm=175)
+    bridged = analyze_track(short.track, height_cm=175)
+    assert len(bridged.rows) == len(base.rows)
+    assert not bridged.warnings or all("gap" not in w for w in bridged.warnings)
+
+    long_gap = simulate(duration_s=8, gaps=((3.0, 0.5),))
+    res = analyze_track(long_gap.track, height_cm=175)
+    assert any("gap" in w for w in res.warnings)
+    inside = (res.rows.ic_s > 2.95) & (res.rows.ic_s < 3.5)
+    assert not inside.any(), "no contact may be invented inside the gap"
+    pairs, missed, extra = match(res.rows, long_gap.truth, max_dt_s=0.05, edge_s=0.2, t_end=8)
+    assert not extra
+    lost = long_gap.truth.loc[missed, "ic_s"]
+    assert ((lost > 2.6) & (lost < 3.6)).all()   # only contacts at the gap are missing
+    # metrics that span the gap are empty, not guessed
+    before_gap = res.rows[res.rows.ic_s < 3.0].iloc[-1]
+    assert np.isnan(before_gap["cadence_spm"])
+
+
+def test_without_a_height_lengths_are_empty_with_a_warning():
+    run = simulate(duration_s=6)
+    res = analyze_track(run.track)
+    assert res.scale_source is None
+    for col in ("overstride_cm", "vertical_oscillation_cm", "step_length_cm", "vertical_ratio_pct"):
+        assert res.rows[col].isna().all()
+    assert res.rows["lean_deg"].notna().all()
+    assert any("height" in w for w in res.warnings)
+    assert res.summary["overstride_cm"]["n"] == 0
+
+
+def test_height_in_the_file_header_gives_the_scale():
+    run = simulate(duration_s=6, include_height=True, overstride_cm=10)
+    res = analyze_track(run.track)
+    assert res.scale_source == "height_cm"
+    assert res.summary["overstride_cm"]["median"] == pytest.approx(10.0, abs=1.0)
+
+
+def test_summary_balance_and_symmetry_on_a_symmetric_runner():
+    res = analyze_track(simulate(duration_s=8).track, height_cm=175)
+    s = res.summary
+    assert s["gct_balance_pct"] == pytest.approx(50.0, abs=1.0)
+    assert abs(s["symmetry_pct"]["ground_contact_ms"]) < 2.0
+    assert s["foot_strike"]["majority"] == "rearfoot"    # the default runner lands 12 deg toe-up
+    assert s["cadence_spm"]["n"] == len(res.rows) - 1
+
+
+def test_result_json_has_no_nan_and_round_trips():
+    import json
+
+    from engine.model import AnalysisResult
+
+    res = analyze_track(simulate(duration_s=6).track)
+    text = res.to_json()
+    data = json.loads(text)
+    assert data["rows"][0]["overstride_cm"] is None
+    back = AnalysisResult.from_dict(data)
+    assert list(back.rows.columns[:20]) == list(res.rows.columns)
+    np.testing.assert_allclose(back.rows["cadence_spm"], res.rows["cadence_spm"])
+
+
+def test_engine_never_imports_ui_libraries():
+    root = Path(__file__).resolve().parent.parent / "engine"
+    offenders = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            if any(n.split(".")[0] in ("streamlit", "plotly") for n in names):
+                offenders.append(str(path.relative_to(root)))
+    assert not offenders
