@@ -53,6 +53,17 @@ FOOT_STRIKE_CLASSES: tuple[str, ...] = ("rearfoot", "midfoot", "forefoot")
 TRACK_META_KEYS: tuple[str, ...] = ("image_width", "image_height", "fps", "height_cm", "source")
 
 
+def time_problems(time_s: np.ndarray) -> list[str]:
+    """What is wrong with a time column: empty cells, or time that does not strictly increase."""
+    if not np.all(np.isfinite(time_s)):
+        return [f"time has {int(np.sum(~np.isfinite(time_s)))} empty or non-numeric values"]
+    bad = np.flatnonzero(np.diff(time_s) <= 0)
+    if bad.size:
+        return [f"time is not strictly increasing at {bad.size} places "
+                f"(first at sample {int(bad[0]) + 1}: {time_s[bad[0]]:g} s -> {time_s[bad[0] + 1]:g} s)"]
+    return []
+
+
 @dataclass(frozen=True)
 class LandmarkTrack:
     """A time series of 2-D body landmarks in image pixels (origin top-left, y down).
@@ -114,15 +125,7 @@ class LandmarkTrack:
         if len(set(names)) != len(names):
             problems.append("duplicate landmark names")
         if n >= 0:
-            if not np.all(np.isfinite(time_s)):
-                problems.append(f"time has {int(np.sum(~np.isfinite(time_s)))} empty or non-numeric values")
-            else:
-                bad = np.flatnonzero(np.diff(time_s) <= 0)
-                if bad.size:
-                    problems.append(
-                        f"time is not strictly increasing at {bad.size} places "
-                        f"(first at sample {int(bad[0]) + 1}: {time_s[bad[0]]:g} s -> {time_s[bad[0] + 1]:g} s)"
-                    )
+            problems.extend(time_problems(time_s))
         if fps is not None and not (math.isfinite(fps) and fps > 0):
             problems.append(f"fps must be a positive number, got {fps!r}")
         if problems:

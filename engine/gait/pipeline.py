@@ -62,6 +62,14 @@ def _uniform(track: LandmarkTrack) -> tuple[np.ndarray, np.ndarray, float]:
     return grid, xy, 1.0 / med
 
 
+def _runner_points(xy_px: np.ndarray, names: list[str], sign: float) -> dict[str, np.ndarray]:
+    """Runner-frame (T, 2) arrays for every landmark, plus ``mid_hip`` and ``mid_shoulder``."""
+    rf = {n: to_runner_frame(xy_px[:, j, :], sign) for j, n in enumerate(names)}
+    rf["mid_hip"] = 0.5 * (rf["left_hip"] + rf["right_hip"])
+    rf["mid_shoulder"] = 0.5 * (rf["left_shoulder"] + rf["right_shoulder"])
+    return rf
+
+
 def analyze_track(
     track: LandmarkTrack,
     *,
@@ -105,9 +113,8 @@ def analyze_track(
     orient = detect_orientation(px, t, leg_px)
     if orient.facing_agrees_with_travel is False:
         warnings.append("the runner's feet point against the direction of travel; direction taken from travel")
-    rf = {n: to_runner_frame(p, orient.sign) for n, p in px.items()}
-    rf["mid_hip"] = 0.5 * (rf["left_hip"] + rf["right_hip"])
-    rf["mid_shoulder"] = 0.5 * (rf["left_shoulder"] + rf["right_shoulder"])
+    rf = _runner_points(xy_s, names, orient.sign)            # smoothed
+    rf_raw = _runner_points(xy_b, names, orient.sign)        # gaps bridged, unsmoothed
 
     heel_y = {s: rf[f"{s}_heel"][:, 1] for s in ("left", "right")}
     toe_y = {s: rf[f"{s}_foot_index"][:, 1] for s in ("left", "right")}
@@ -118,12 +125,10 @@ def analyze_track(
     fc = effective_cutoff_hz(settings.cutoff_hz, fs) or 0.5 * fs
     noise_smoothed = noise * math.sqrt(fc / (0.5 * fs))
 
-    raw_rf = {f"{s}_{p}": to_runner_frame(xy_b[:, names.index(f"{s}_{p}"), :], orient.sign)[:, 1]
-              for s in ("left", "right") for p in ("heel", "foot_index")}
     contacts, event_warnings, info = settings.detector.detect(
         heel_y=heel_y, toe_y=toe_y,
-        heel_y_raw={s: raw_rf[f"{s}_heel"] for s in ("left", "right")},
-        toe_y_raw={s: raw_rf[f"{s}_foot_index"] for s in ("left", "right")},
+        heel_y_raw={s: rf_raw[f"{s}_heel"][:, 1] for s in ("left", "right")},
+        toe_y_raw={s: rf_raw[f"{s}_foot_index"][:, 1] for s in ("left", "right")},
         sample_rate_hz=fs, leg_px=leg_px, noise_px=noise_smoothed, raw_noise_px=noise,
     )
     warnings.extend(event_warnings)
@@ -138,9 +143,7 @@ def analyze_track(
     if info["clean"]:
         # on a clean track, read the metrics off the unsmoothed landmarks: a 12 Hz low-pass blurs the
         # foot's fast rotation just after contact by a degree or two
-        rf = {n: to_runner_frame(xy_b[:, names.index(n), :], orient.sign) for n in names}
-        rf["mid_hip"] = 0.5 * (rf["left_hip"] + rf["right_hip"])
-        rf["mid_shoulder"] = 0.5 * (rf["left_shoulder"] + rf["right_shoulder"])
+        rf = rf_raw
     levels = info["levels_px"]
     heel_h = {s: heel_y[s] - levels[s]["heel"] for s in ("left", "right")}
     toe_h = {s: toe_y[s] - levels[s]["foot_index"] for s in ("left", "right")}

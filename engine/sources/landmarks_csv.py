@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import BadInputError
-from engine.model import LANDMARK_NAMES, REQUIRED_LANDMARKS, TRACK_META_KEYS, LandmarkTrack
+from engine.model import LANDMARK_NAMES, REQUIRED_LANDMARKS, TRACK_META_KEYS, LandmarkTrack, time_problems
 
 _NUMERIC_META = {"image_width": int, "image_height": int, "fps": float, "height_cm": float}
 
@@ -89,10 +89,7 @@ def track_from_frame(df: pd.DataFrame, *, meta: dict[str, Any] | None = None, la
     if bad_types:
         problems.append("non-numeric values in: " + ", ".join(bad_types))
     if "time_s" in cols and df["time_s"].dtype != object:
-        steps = np.diff(df["time_s"].to_numpy(float))
-        back = np.flatnonzero(steps <= 0)
-        if back.size:
-            problems.append(f"time_s is not strictly increasing at {back.size} rows (first at row {int(back[0]) + 2})")
+        problems.extend(time_problems(df["time_s"].to_numpy(float)))
     if problems:
         found = [m for m in LANDMARK_NAMES if f"{m}_x" in cols]
         hint = f"; found {len(found)} landmarks: {', '.join(found) or 'none'}" if missing else ""
