@@ -41,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--csv", metavar="OUT", help="write the per-step table as CSV")
     a.add_argument("--landmarks-out", metavar="OUT.csv", help="write the landmark track (video input)")
     a.add_argument("--frames-out", metavar="DIR", help="write contact key frames (video input)")
+    a.add_argument("--overlay-out", metavar="OUT.mp4", help="write the clip with the lean line drawn (video input)")
+    a.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     d = sub.add_parser("dashboard", help="open the browser dashboard")
     d.add_argument("--port", type=int, default=8501)
     d.add_argument("--address", default="127.0.0.1", help="interface to serve on (default: this machine only)")
@@ -72,12 +74,68 @@ def human_summary(result) -> str:
     return "\n".join(lines)
 
 
-def _analyze(args: argparse.Namespace) -> int:
-    from engine.sources import analyze
+class ProgressBar:
+    """``pose  [#####.....]  412/1800 frames  58.3 frames/s  ETA 24 s`` redrawn in place on stderr."""
 
-    result = analyze(
-        args.path, kind=args.kind, height_cm=args.height_cm, treadmill_speed_kmh=args.treadmill_speed_kmh
-    )
+    def __init__(self, label: str = "pose", stream=sys.stderr, width: int = 28):
+        from engine.pose.extract import RateMeter
+
+        self.label, self.stream, self.width = label, stream, width
+        self.rate = RateMeter()
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        import time
+
+        now = time.monotonic()
+        if now - self.last < 0.25 and done < total:
+            return
+        self.last = now
+        fps, eta = self.rate(done, total)
+        frac = min(1.0, done / total) if total else 0.0
+        bar = "#" * int(frac * self.width) + "." * (self.width - int(frac * self.width))
+        of = f"/{total}" if total else ""
+        eta_s = f"  ETA {eta:.0f} s" if eta is not None else ""
+        self.stream.write(f"\r{self.label} [{bar}] {done}{of} frames  {fps:.1f} frames/s{eta_s}   ")
+        self.stream.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from engine.sources import analyze, load
+
+    video_only = [o for o, v in (("--landmarks-out", args.landmarks_out), ("--frames-out", args.frames_out),
+                                 ("--overlay-out", args.overlay_out)) if v]
+    bar = None if args.no_progress else ProgressBar()
+    try:
+        loaded = load(args.path, kind=args.kind, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    if video_only and loaded.kind != "video" and not (args.landmarks_out and loaded.track is not None):
+        raise LeanlineError(f"{', '.join(video_only)} need a video input")
+    result = analyze(args.path, height_cm=args.height_cm, treadmill_speed_kmh=args.treadmill_speed_kmh,
+                     loaded=loaded)
+    if args.landmarks_out and loaded.track is not None:
+        from engine.sources.landmarks_csv import write_landmark_csv
+
+        write_landmark_csv(loaded.track, args.landmarks_out)
+    if args.frames_out:
+        from engine.render import key_frames, write_key_frames
+
+        written = write_key_frames(key_frames(args.path, loaded.track, result.rows), args.frames_out)
+        print(f"wrote {len(written)} key frames to {args.frames_out}", file=sys.stderr)
+    if args.overlay_out:
+        from engine.render import overlay_video
+
+        overlay_video(args.path, loaded.track, result.rows, args.overlay_out)
+        print(f"wrote {args.overlay_out}", file=sys.stderr)
     if args.json == "-":
         sys.stdout.write(result.to_json() + "\n")
     elif args.json:

@@ -22,7 +22,7 @@ def bridge_gaps(values: np.ndarray, time_s: np.ndarray, *, max_gap_ms: float) ->
     A gap's length is the time between the samples that bound it, so a single lost frame at 30 fps
     is a 67 ms gap. Gaps at either end of the track are never filled.
     """
-    out = np.array(values, dtype=float, copy=True)
+    out = np.array(values, dtype=float, order="C", copy=True)   # C order: reshape below must be a view
     flat = out.reshape(out.shape[0], -1)
     for j in range(flat.shape[1]):
         col = flat[:, j]
@@ -53,7 +53,7 @@ def lowpass(values: np.ndarray, *, sample_rate_hz: float, cutoff_hz: float, orde
     padding are left unfiltered.
     """
     fc = effective_cutoff_hz(cutoff_hz, sample_rate_hz)
-    out = np.array(values, dtype=float, copy=True)
+    out = np.array(values, dtype=float, order="C", copy=True)   # C order: reshape below must be a view
     if fc is None:
         return out
     sos = butter(order, fc, btype="low", fs=sample_rate_hz, output="sos")

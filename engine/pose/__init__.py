@@ -1,0 +1,156 @@
+"""Video -> landmark track: decode, BlazePose on every core, repair, cache.
+
+:func:`video_track` is what :mod:`engine.sources` calls for a clip. The raw pose of a clip is cached
+by the clip's content hash and the pose settings, so analysing it again with another height or
+smoothing does not decode it again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from engine.errors import NoPersonError
+from engine.model import LANDMARK_NAMES, LandmarkTrack
+from engine.pose.blazepose import PoseSettings
+from engine.pose.extract import ProgressFn, RawPose, extract_pose
+from engine.pose.repair import keep_one_person, reject_outliers, repair_leg_swaps
+from engine.pose.scale import px_per_cm_from_world
+from engine.pose.video import VideoInfo
+
+#: Bump when the raw pose output for the same clip and settings would change.
+POSE_CACHE_VERSION = 1
+#: Below this share of frames with a person, the clip is refused.
+MIN_FOUND_SHARE = 0.2
+
+
+def cache_dir() -> Path:
+    """``$LEANLINE_CACHE_DIR``, else ``~/.cache/leanline``."""
+    base = os.environ.get("LEANLINE_CACHE_DIR")
+    return Path(base) if base else Path.home() / ".cache" / "leanline"
+
+
+def _cache_path(sha256: str, settings: PoseSettings) -> Path:
+    key = json.dumps({"v": POSE_CACHE_VERSION, **settings.get_params()}, sort_keys=True)
+    tag = hashlib.sha256(key.encode()).hexdigest()[:12]
+    return cache_dir() / "pose" / f"{sha256}-{tag}.npz"
+
+
+def _save(raw: RawPose, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez_compressed(tmp, time_s=raw.time_s, xy=raw.xy.astype(np.float32),
+                        visibility=raw.visibility.astype(np.float32), world=raw.world.astype(np.float32),
+                        info=json.dumps(asdict(raw.info)))
+    os.replace(tmp, path)   # atomic: a crash never leaves half a cache entry
+
+
+def _load(path: Path) -> RawPose | None:
+    try:
+        with np.load(path) as z:
+            return RawPose(info=VideoInfo(**json.loads(str(z["info"]))), time_s=z["time_s"],
+                           xy=z["xy"].astype(float), visibility=z["visibility"].astype(float),
+                           world=z["world"].astype(float))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+@dataclass
+class VideoTrack:
+    """A clip's landmark track and what the pose stage did to get it."""
+
+    track: LandmarkTrack
+    info: VideoInfo
+    world_px_per_cm: float | None
+    report: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def raw_pose(
+    path: str | Path,
+    *,
+    sha256: str,
+    settings: PoseSettings | None = None,
+    progress: ProgressFn | None = None,
+    workers: int | None = None,
+    use_cache: bool = True,
+) -> tuple[RawPose, bool]:
+    """BlazePose output for a clip, from the cache when it is there. Returns (raw, from_cache)."""
+    settings = settings or PoseSettings()
+    cpath = _cache_path(sha256, settings)
+    if use_cache and cpath.is_file():
+        cached = _load(cpath)
+        if cached is not None:
+            if progress:
+                progress(len(cached.time_s), len(cached.time_s))
+            return cached, True
+    raw = extract_pose(path, settings=settings, progress=progress, workers=workers)
+    if use_cache:
+        try:
+            _save(raw, cpath)
+        except OSError:
+            pass  # a read-only home still analyses, just without the cache
+    return raw, False
+
+
+def video_track(
+    path: str | Path,
+    *,
+    sha256: str,
+    settings: PoseSettings | None = None,
+    progress: ProgressFn | None = None,
+    workers: int | None = None,
+    use_cache: bool = True,
+) -> VideoTrack:
+    """Clip -> repaired landmark track in displayed-frame pixels.
+
+    Raises
+    ------
+    BadInputError : unreadable clip (see :func:`engine.pose.video.probe`).
+    NoPersonError : no person, or a person in too few frames.
+    """
+    name = Path(path).name
+    raw, from_cache = raw_pose(path, sha256=sha256, settings=settings, progress=progress, workers=workers,
+                               use_cache=use_cache)
+    n = len(raw.time_s)
+    found = np.isfinite(raw.xy[:, :, 0]).all(axis=1) if n else np.zeros(0, bool)
+    share = float(found.mean()) if n else 0.0
+    if n == 0 or share == 0.0:
+        raise NoPersonError(f"{name}: no person was found in the video")
+    if share < MIN_FOUND_SHARE:
+        raise NoPersonError(f"{name}: a person was found in only {share:.0%} of the frames; film the runner "
+                            "from the side, whole body in view, filling at least half the frame height")
+    warnings: list[str] = []
+    xy, identity = keep_one_person(raw.xy, raw.time_s)
+    if identity.jumps:
+        warnings.append(f"the pose jumped {identity.jumps} time{'s' if identity.jumps > 1 else ''} (lost runner "
+                        f"or another person); {identity.dropped_s:.1f} s that did not match the runner were left out")
+    xy, vis, swapped = repair_leg_swaps(xy, raw.visibility)
+    xy, n_outliers = reject_outliers(xy, raw.time_s)
+    if share < 0.95:
+        warnings.append(f"the runner was found in {share:.0%} of the frames; contacts in the gaps are skipped")
+    world_scale = px_per_cm_from_world(xy, raw.world)
+    fps = raw.info.fps if math.isfinite(raw.info.fps) else None
+    track = LandmarkTrack.from_arrays(
+        time_s=raw.time_s, xy=xy, names=LANDMARK_NAMES, visibility=vis, fps=fps,
+        image_width=raw.info.width, image_height=raw.info.height, meta={"source": f"BlazePose: {name}"},
+    )
+    report = {
+        "frames": n,
+        "pose_found_share": share,
+        "leg_swap_frames_repaired": int(swapped.sum()),
+        "outlier_samples_removed": n_outliers,
+        "identity_jumps": identity.jumps,
+        "frames_dropped_other_person": identity.dropped_frames,
+        "pose_from_cache": from_cache,
+        "pose_settings": (settings or PoseSettings()).get_params(),
+        "rotation_deg": raw.info.rotation_deg,
+        "codec": raw.info.codec,
+    }
+    return VideoTrack(track=track, info=raw.info, world_px_per_cm=world_scale, report=report, warnings=warnings)

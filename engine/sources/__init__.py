@@ -1,18 +1,23 @@
 """One entry point for every input kind: :func:`load` and :func:`analyze`.
 
 Each reader ends in the same types (a :class:`~engine.model.LandmarkTrack` for pose data), so that
-everything after it is shared. Kinds: ``landmarks`` (landmark CSV) today; ``video``, ``fit`` and
-``imu`` are recognised and refused with a clear message until their readers exist.
+everything after it is shared. Kinds: ``landmarks`` (landmark CSV) and ``video`` (BlazePose, see
+:mod:`engine.pose`); ``fit`` and ``imu`` are recognised and refused with a clear message until
+their readers exist.
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from engine.errors import BadInputError
 from engine.gait.pipeline import GaitSettings, analyze_track
 from engine.model import AnalysisResult, LandmarkTrack
+from engine.pose.blazepose import PoseSettings
+from engine.pose.extract import ProgressFn
 from engine.sources.landmarks_csv import read_landmark_csv
 
 KINDS = ("auto", "video", "landmarks", "fit", "imu")
@@ -54,18 +59,45 @@ def detect_kind(path: str | Path) -> str:
     )
 
 
-def load(path: str | Path, *, kind: str = "auto") -> LandmarkTrack:
-    """Read a pose source into a landmark track."""
+@dataclass
+class Loaded:
+    """A source read into the engine's types, before analysis."""
+
+    kind: str
+    sha256: str
+    track: LandmarkTrack | None = None
+    world_px_per_cm: float | None = None
+    warnings: list[str] = field(default_factory=list)
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+def load(
+    path: str | Path,
+    *,
+    kind: str = "auto",
+    progress: ProgressFn | None = None,
+    pose_settings: PoseSettings | None = None,
+) -> Loaded:
+    """Read any pose source (landmark CSV or video) into a landmark track."""
+    if kind not in KINDS:
+        raise BadInputError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
     path = Path(path)
     if not path.is_file():
         raise BadInputError(f"{path}: no such file")
     if path.stat().st_size == 0:
         raise BadInputError(f"{path.name} is empty")
     kind = detect_kind(path) if kind == "auto" else kind
+    sha = file_sha256(path)
     if kind == "landmarks":
-        return read_landmark_csv(path)
+        return Loaded(kind=kind, sha256=sha, track=read_landmark_csv(path))
+    if kind == "video":
+        from engine.pose import video_track
+
+        vt = video_track(path, sha256=sha, settings=pose_settings, progress=progress)
+        return Loaded(kind=kind, sha256=sha, track=vt.track, world_px_per_cm=vt.world_px_per_cm,
+                      warnings=vt.warnings, report=vt.report)
     raise BadInputError(f"{path.name}: reading {kind} files is not available in this version; "
-                        "analyse a landmark CSV instead")
+                        "analyse a video or a landmark CSV instead")
 
 
 def analyze(
@@ -75,22 +107,31 @@ def analyze(
     height_cm: float | None = None,
     treadmill_speed_kmh: float | None = None,
     settings: GaitSettings | None = None,
+    progress: ProgressFn | None = None,
+    pose_settings: PoseSettings | None = None,
+    loaded: Loaded | None = None,
 ) -> AnalysisResult:
-    """Read any supported source and analyse it; the result carries the source's provenance."""
-    if kind not in KINDS:
-        raise BadInputError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
+    """Read any supported source and analyse it; the result carries the source's provenance.
+
+    Pass ``loaded`` (from :func:`load`) to analyse an already-read source again with other settings.
+    """
     path = Path(path)
-    resolved = detect_kind(path) if kind == "auto" and path.is_file() else kind
-    track = load(path, kind=resolved)
-    result = analyze_track(track, height_cm=height_cm, treadmill_speed_kmh=treadmill_speed_kmh, settings=settings)
+    src = loaded or load(path, kind=kind, progress=progress, pose_settings=pose_settings)
+    track = src.track
+    result = analyze_track(track, height_cm=height_cm, treadmill_speed_kmh=treadmill_speed_kmh, settings=settings,
+                           world_px_per_cm=src.world_px_per_cm)
     result.source = {
         "path": str(path),
-        "kind": resolved,
-        "sha256": file_sha256(path),
+        "kind": src.kind,
+        "sha256": src.sha256,
         "fps": result.source.get("fps"),
         "duration_s": result.source.get("duration_s"),
         "samples": result.source.get("samples"),
         "image_width": track.image_width,
         "image_height": track.image_height,
     }
+    result.warnings = src.warnings + result.warnings
+    if src.report:
+        result.extra["pose"] = src.report
+        result.settings["pose"] = src.report.get("pose_settings")
     return result

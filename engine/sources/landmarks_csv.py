@@ -142,5 +142,8 @@ def write_landmark_csv(track: LandmarkTrack, path: str | Path, *, float_format: 
     with path.open("w", encoding="utf-8", newline="") as fh:
         for line in lines:
             fh.write(line + "\n")
-        track_to_frame(track).to_csv(fh, index=False, float_format=float_format)
+        frame = track_to_frame(track)
+        # times keep microseconds whatever the coordinates' precision: event timing depends on them
+        frame["time_s"] = [f"{t:.6f}" for t in track.time_s]
+        frame.to_csv(fh, index=False, float_format=float_format)
     return path

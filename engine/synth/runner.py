@@ -414,6 +414,41 @@ def _truth_row(model: RunnerModel, side: str, t_ic: float, t_end: float) -> dict
     }
 
 
+@dataclass(frozen=True)
+class PixelMap:
+    """Runner frame (metres, x forward, y up) -> image pixels: the runner's side view in the frame.
+
+    The clip's mean mid-hip position is centred horizontally; the ground is at 92 % of the image
+    height; a runner going right to left is mirrored.
+    """
+
+    px_per_m: float
+    sign: float
+    mid_x_m: float
+    centre_px: float
+    ground_px: float
+
+    @classmethod
+    def for_run(cls, model: RunnerModel, t: np.ndarray) -> PixelMap:
+        p = model.p
+        if p.direction not in ("left_to_right", "right_to_left"):
+            raise ValueError(f"direction must be left_to_right or right_to_left, got {p.direction!r}")
+        return cls(
+            px_per_m=p.body_frac_of_image * p.image_height / model.h,
+            sign=1.0 if p.direction == "left_to_right" else -1.0,
+            mid_x_m=float(np.mean(model.mid_hip(np.asarray(t, float))[:, 0])),
+            centre_px=p.image_width / 2.0,
+            ground_px=p.image_height * 0.92,
+        )
+
+    def __call__(self, xy_m: np.ndarray) -> np.ndarray:
+        xy_m = np.asarray(xy_m, float)
+        out = np.empty_like(xy_m)
+        out[..., 0] = self.centre_px + self.sign * (xy_m[..., 0] - self.mid_x_m) * self.px_per_m
+        out[..., 1] = self.ground_px - xy_m[..., 1] * self.px_per_m
+        return out
+
+
 def simulate(params: RunnerParams | None = None, *, include_height: bool = False, **overrides) -> SyntheticRun:
     """Sample the synthetic runner into a landmark track (pixels) and its exact truth table.
 
@@ -434,18 +469,10 @@ def simulate(params: RunnerParams | None = None, *, include_height: bool = False
         if np.min(low) < -1e-6:
             raise ValueError("synthetic runner: the swing foot passes below the ground; raise swing_clearance_cm")
 
-    px_per_m = p.body_frac_of_image * p.image_height / model.h
-    sign = 1.0 if p.direction == "left_to_right" else -1.0
-    if p.direction not in ("left_to_right", "right_to_left"):
-        raise ValueError(f"direction must be left_to_right or right_to_left, got {p.direction!r}")
-    mid_x = float(np.mean(model.mid_hip(t)[:, 0]))
-    ground_px = p.image_height * 0.92
-
+    pm = PixelMap.for_run(model, t)
+    px_per_m = pm.px_per_m
     names = [nm for nm in LANDMARK_NAMES if nm in lm]
-    xy = np.stack([lm[nm] for nm in names], axis=1)          # (T, L, 2) metres
-    px = np.empty_like(xy)
-    px[..., 0] = p.image_width / 2.0 + sign * (xy[..., 0] - mid_x) * px_per_m
-    px[..., 1] = ground_px - xy[..., 1] * px_per_m
+    px = pm(np.stack([lm[nm] for nm in names], axis=1))          # (T, L, 2)
     if p.noise_frac > 0:
         rng = np.random.default_rng(p.seed)
         sd = p.noise_frac * anth.LEG * model.h * px_per_m

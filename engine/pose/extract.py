@@ -1,0 +1,174 @@
+"""Clip -> raw BlazePose landmarks, using every core.
+
+The clip is cut into one span per worker. Each worker process seeks to its span, runs its own
+tracker over a short warm-up before the span (so the tracker has found the runner when the span
+begins, as it would have running straight through) and keeps the span's frames only. Decoding and
+inference both run in parallel; the parent only merges arrays and reports progress.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing as mp
+import os
+import queue
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine.pose.blazepose import N_LANDMARKS, BlazePose, PoseSettings
+from engine.pose.video import VideoInfo, iter_frames, probe
+
+#: progress(frames_done, frames_total or 0 when unknown)
+ProgressFn = Callable[[int, int], None]
+
+#: Tracker warm-up before each span but the first.
+WARMUP_S = 1.0
+#: Clips shorter than this run in this process: starting workers costs more than it saves.
+MIN_PARALLEL_S = 8.0
+
+
+@dataclass
+class RawPose:
+    """BlazePose output for every decoded frame, in displayed-frame pixels at full resolution."""
+
+    info: VideoInfo
+    time_s: np.ndarray      # (T,)
+    xy: np.ndarray          # (T, 33, 2), NaN where no person was found
+    visibility: np.ndarray  # (T, 33)
+    world: np.ndarray       # (T, 33, 3) metres, hip-centred
+
+
+def _empty(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return (np.full((n, N_LANDMARKS, 2), np.nan), np.full((n, N_LANDMARKS), np.nan),
+            np.full((n, N_LANDMARKS, 3), np.nan))
+
+
+def run_span(
+    path: str | Path,
+    info: VideoInfo,
+    settings: PoseSettings,
+    *,
+    start_s: float = 0.0,
+    end_s: float = math.inf,
+    warmup_s: float = 0.0,
+    tick: Callable[[int], None] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Pose for the frames in [start_s, end_s): times, xy, visibility, world."""
+    times: list[float] = []
+    xys, viss, worlds = [], [], []
+    with BlazePose(settings) as pose:
+        for t, rgb in iter_frames(path, start_s=max(0.0, start_s - warmup_s), end_s=end_s,
+                                  max_side_px=settings.max_side_px):
+            out = pose.process(rgb)
+            if t < start_s - 1e-6:
+                continue  # warm-up frame: the tracker saw it, the result is not ours
+            times.append(t)
+            if out is None:
+                xy, vis, world = (a[0] for a in _empty(1))
+            else:
+                xy, vis, world = out
+                xy = xy * np.array([info.width / rgb.shape[1], info.height / rgb.shape[0]])
+            xys.append(xy)
+            viss.append(vis)
+            worlds.append(world)
+            if tick is not None:
+                tick(len(times))
+    if not times:
+        return np.empty(0), *_empty(0)
+    return np.array(times), np.stack(xys), np.stack(viss), np.stack(worlds)
+
+
+_progress_queue = None
+
+
+def _init_worker(q) -> None:
+    global _progress_queue
+    _progress_queue = q
+
+
+def _worker(args) -> tuple:
+    path, info, settings, start_s, end_s, warmup_s, span_id = args
+    last = [0]
+
+    def tick(n: int) -> None:
+        if n - last[0] >= 5:
+            _progress_queue.put((span_id, n))
+            last[0] = n
+
+    out = run_span(path, info, settings, start_s=start_s, end_s=end_s, warmup_s=warmup_s, tick=tick)
+    _progress_queue.put((span_id, len(out[0])))
+    return out
+
+
+def default_workers() -> int:
+    return max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 8))
+
+
+def extract_pose(
+    path: str | Path,
+    *,
+    settings: PoseSettings | None = None,
+    workers: int | None = None,
+    progress: ProgressFn | None = None,
+) -> RawPose:
+    """Run BlazePose over a whole clip, in parallel spans when the clip is long enough.
+
+    Raises
+    ------
+    BadInputError : the clip cannot be read (see :func:`engine.pose.video.probe`).
+    """
+    settings = settings or PoseSettings()
+    info = probe(path)
+    workers = workers or default_workers()
+    total = info.frame_count
+    duration = info.duration_s if math.isfinite(info.duration_s) else 0.0
+    n_spans = workers if duration >= MIN_PARALLEL_S and workers > 1 else 1
+
+    if n_spans == 1:
+        tick = (lambda n: progress(n, total)) if progress else None
+        t, xy, vis, world = run_span(path, info, settings, tick=tick)
+    else:
+        edges = np.linspace(0.0, duration, n_spans + 1)
+        edges[-1] = math.inf
+        jobs = [(str(path), info, settings, float(edges[i]), float(edges[i + 1]),
+                 WARMUP_S if i else 0.0, i) for i in range(n_spans)]
+        ctx = mp.get_context("spawn")
+        q = ctx.Queue()
+        done = [0] * n_spans
+        with ProcessPoolExecutor(max_workers=n_spans, mp_context=ctx, initializer=_init_worker,
+                                 initargs=(q,)) as pool:
+            futures = [pool.submit(_worker, job) for job in jobs]
+            while not all(f.done() for f in futures):
+                try:
+                    span_id, n = q.get(timeout=0.2)
+                    done[span_id] = n
+                    if progress:
+                        progress(sum(done), total)
+                except queue.Empty:
+                    pass
+            parts = [f.result() for f in futures]
+        t = np.concatenate([p[0] for p in parts])
+        xy, vis, world = (np.concatenate([p[k] for p in parts]) for k in (1, 2, 3))
+        keep = np.concatenate([[True], np.diff(t) > 1e-9])   # spans meet exactly; guard anyway
+        t, xy, vis, world = t[keep], xy[keep], vis[keep], world[keep]
+    if progress:
+        progress(len(t), max(total, len(t)))
+    return RawPose(info=info, time_s=t, xy=xy, visibility=vis, world=world)
+
+
+class RateMeter:
+    """Frames per second and time left, for progress displays."""
+
+    def __init__(self) -> None:
+        self.t0 = time.monotonic()
+
+    def __call__(self, done: int, total: int) -> tuple[float, float | None]:
+        elapsed = max(time.monotonic() - self.t0, 1e-6)
+        rate = done / elapsed
+        eta = (total - done) / rate if total and rate > 0 else None
+        return rate, eta

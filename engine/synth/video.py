@@ -1,0 +1,212 @@
+"""The synthetic runner on video: a drawn side-view figure whose kinematics are known exactly.
+
+BlazePose finds a simply drawn person (capsule limbs, a torso, a head in profile, shoes) and puts
+its hips, knees, ankles, heels and toes close to where they were drawn, so a clip rendered from
+:class:`~engine.synth.runner.RunnerModel` tests the whole video pipeline against exact truth.
+Clips are H.264 (PyAV's libx264) in .mp4, optionally stored landscape with a portrait display
+rotation, as phones record them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from engine.synth.runner import (
+    HEEL_EDGE, TOE_TIP, PixelMap, RunnerModel, RunnerParams, SyntheticRun, _rot, simulate,
+)
+
+RGB = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class FigureStyle:
+    """Colours (RGB) and the backdrop of a rendered clip."""
+
+    skin: RGB = (222, 170, 135)
+    shirt: RGB = (40, 90, 200)
+    shorts: RGB = (35, 35, 45)
+    socks: RGB = (235, 235, 235)
+    shoes: RGB = (230, 70, 50)
+    hair: RGB = (60, 40, 30)
+    wall_top: RGB = (205, 215, 228)
+    wall_bottom: RGB = (170, 180, 195)
+    floor: RGB = (95, 95, 100)
+    far_shade: float = 0.72      # far-side limbs are drawn darker
+    clutter: int = 6             # background boxes (doors, posters)
+
+
+STYLES = {
+    "blue": FigureStyle(),
+    "green": FigureStyle(shirt=(30, 150, 80), shorts=(20, 40, 90), shoes=(250, 250, 250), skin=(170, 120, 90),
+                         wall_top=(235, 230, 215), wall_bottom=(210, 200, 180), floor=(120, 100, 80)),
+    "dark": FigureStyle(shirt=(200, 60, 60), shorts=(60, 60, 60), shoes=(30, 200, 220), skin=(120, 80, 60),
+                        hair=(20, 20, 20), wall_top=(70, 80, 95), wall_bottom=(50, 55, 65), floor=(35, 35, 40),
+                        clutter=3),
+    "bright": FigureStyle(shirt=(250, 200, 40), shorts=(10, 10, 10), shoes=(20, 20, 20), skin=(240, 200, 175),
+                          wall_top=(250, 250, 250), wall_bottom=(225, 230, 235), floor=(150, 150, 150),
+                          clutter=8),
+}
+
+# limb widths as fractions of standing height (side view)
+_W_THIGH, _W_SHANK, _W_UPPER_ARM, _W_FOREARM = 0.085, 0.060, 0.050, 0.040
+_W_TRUNK, _W_NECK, _R_HEAD = 0.150, 0.055, 0.062
+
+
+def _shade(colour: RGB, k: float) -> RGB:
+    return tuple(int(round(c * k)) for c in colour)
+
+
+def _capsule(img, a, b, width_px: float, colour: RGB) -> None:
+    a = tuple(int(round(v)) for v in a)
+    b = tuple(int(round(v)) for v in b)
+    w = max(1, int(round(width_px)))
+    cv2.line(img, a, b, colour, w, cv2.LINE_AA)
+    for p in (a, b):
+        cv2.circle(img, p, max(1, w // 2), colour, -1, cv2.LINE_AA)
+
+
+def _backdrop(width: int, height: int, ground_px: float, style: FigureStyle, seed: int) -> np.ndarray:
+    img = np.empty((height, width, 3), np.uint8)
+    g = int(round(ground_px))
+    ramp = np.linspace(0.0, 1.0, max(g, 1))[:, None]
+    top, bottom = np.array(style.wall_top, float), np.array(style.wall_bottom, float)
+    img[:g] = ((1 - ramp) * top + ramp * bottom)[:, None, :].astype(np.uint8)[:g]
+    img[g:] = style.floor
+    rng = np.random.default_rng(seed)
+    for _ in range(style.clutter):
+        w, h = rng.uniform(0.04, 0.12) * width, rng.uniform(0.08, 0.3) * height
+        x, y = rng.uniform(0, width - w), rng.uniform(0.05 * height, max(0.06 * height, g - h - 0.05 * height))
+        colour = tuple(int(v) for v in (0.85 * bottom + 0.15 * rng.uniform(0, 255, 3)))
+        cv2.rectangle(img, (int(x), int(y)), (int(x + w), int(y + h)), colour, -1)
+    cv2.line(img, (0, g), (width, g), _shade(style.floor, 0.6), 2)
+    return img
+
+
+class FigureRenderer:
+    """Draws the synthetic runner of ``model`` at any time onto its backdrop."""
+
+    def __init__(self, model: RunnerModel, pixel_map: PixelMap, style: FigureStyle, *, seed: int = 0):
+        self.m, self.pm, self.style = model, pixel_map, style
+        p = model.p
+        self.scale = pixel_map.px_per_m * model.h      # pixels per standing height
+        self.backdrop = _backdrop(p.image_width, p.image_height, pixel_map.ground_px, style, seed)
+        # facing image-right shows the right side of the body: the right limbs are the near ones
+        self.near = "right" if p.direction == "left_to_right" else "left"
+        self.far = "left" if self.near == "right" else "right"
+
+    def _shoe(self, t: float, side: str) -> np.ndarray:
+        ankle, pitch, _ = self.m.foot(np.array([t]), side)
+        h = self.m.h
+        sole = HEEL_EDGE[1]
+        outline = [HEEL_EDGE, (-0.030, sole + 0.030), (-0.012, sole + 0.052), (0.035, sole + 0.050),
+                   (0.085, sole + 0.030), (TOE_TIP[0] + 0.004, sole + 0.012), TOE_TIP]
+        pts = np.stack([ankle[0] + _rot(pitch, q, h)[0] for q in outline])
+        return self.pm(pts)
+
+    def _leg(self, img, lm, side: str, k: float, t: float) -> None:
+        s = self.style
+        hip, knee, ankle = (self.pm(lm[f"{side}_{j}"]) for j in ("hip", "knee", "ankle"))
+        _capsule(img, knee, ankle, _W_SHANK * self.scale, _shade(s.skin, k))
+        _capsule(img, ankle, ankle + 0.15 * (knee - ankle), _W_SHANK * 0.95 * self.scale, _shade(s.socks, k))
+        _capsule(img, hip, knee, _W_THIGH * self.scale, _shade(s.skin, k))
+        _capsule(img, hip, hip + 0.5 * (knee - hip), _W_THIGH * 1.1 * self.scale, _shade(s.shorts, k))
+        shoe = self._shoe(t, side)
+        cv2.fillPoly(img, [np.round(shoe).astype(np.int32)], _shade(s.shoes, k), cv2.LINE_AA)
+
+    def _arm(self, img, lm, side: str, k: float) -> None:
+        s = self.style
+        sh, el, wr = (self.pm(lm[f"{side}_{j}"]) for j in ("shoulder", "elbow", "wrist"))
+        _capsule(img, sh, el, _W_UPPER_ARM * self.scale, _shade(s.shirt, k))
+        _capsule(img, el, wr, _W_FOREARM * self.scale, _shade(s.skin, k))
+
+    def draw(self, t: float) -> np.ndarray:
+        """The RGB frame at time ``t``."""
+        s = self.style
+        img = self.backdrop.copy()
+        lm = {k: v[0] for k, v in self.m.landmarks(np.array([t])).items()}
+        mh = 0.5 * (lm["left_hip"] + lm["right_hip"])
+        ms = 0.5 * (lm["left_shoulder"] + lm["right_shoulder"])
+        self._arm(img, lm, self.far, s.far_shade)
+        self._leg(img, lm, self.far, s.far_shade, t)
+        # trunk, neck, head in profile
+        _capsule(img, self.pm(mh), self.pm(ms + 0.02 * self.m.h * (mh - ms)), _W_TRUNK * self.scale, s.shirt)
+        head = 0.5 * (lm["left_ear"] + lm["nose"]) + np.array([-0.02, 0.01]) * self.m.h
+        _capsule(img, self.pm(ms), self.pm(head), _W_NECK * self.scale, s.skin)
+        hc = self.pm(head)
+        r = _R_HEAD * self.scale
+        cv2.circle(img, tuple(int(round(v)) for v in hc), int(round(r)), s.skin, -1, cv2.LINE_AA)
+        nose = self.pm(lm["nose"])
+        back = self.pm(head - np.array([0.045, -0.01]) * self.m.h)
+        cv2.ellipse(img, tuple(int(round(v)) for v in back + (0, -0.3 * r)), (int(0.75 * r), int(0.8 * r)),
+                    0, 0, 360, s.hair, -1, cv2.LINE_AA)
+        tip = np.round(nose).astype(np.int32)
+        cv2.fillPoly(img, [np.array([tip, np.round(hc + 0.55 * (nose - hc) + (0, -0.35 * r)),
+                                     np.round(hc + 0.55 * (nose - hc) + (0, 0.35 * r))], np.int32)], s.skin,
+                     cv2.LINE_AA)
+        eye = hc + 0.55 * (nose - hc) + (0, -0.45 * r)
+        cv2.circle(img, tuple(int(round(v)) for v in eye), max(1, int(0.09 * r)), (30, 30, 30), -1, cv2.LINE_AA)
+        self._leg(img, lm, self.near, 1.0, t)
+        self._arm(img, lm, self.near, 1.0)
+        return img
+
+
+def write_clip(
+    path: str | Path,
+    params: RunnerParams,
+    *,
+    style: FigureStyle | str = "blue",
+    rotate_display_deg: int = 0,
+    crf: int = 20,
+    seed: int = 0,
+) -> SyntheticRun:
+    """Render the synthetic runner of ``params`` to an H.264 .mp4 and return its truth.
+
+    Parameters
+    ----------
+    rotate_display_deg : store the frames turned by this many degrees and tag the stream with the
+        display rotation that turns them back (how phones store portrait clips), e.g. -90.
+    """
+    style = STYLES[style] if isinstance(style, str) else style
+    run = simulate(params)
+    p = run.params
+    model = RunnerModel(p)
+    t = run.track.time_s
+    renderer = FigureRenderer(model, PixelMap.for_run(model, t), style, seed=seed)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    k_store = (-rotate_display_deg // 90) % 4    # stored = display turned back
+    with av.open(str(path), "w", options={"movflags": "+faststart"}) as out:
+        stream = out.add_stream("libx264", rate=Fraction(p.fps).limit_denominator(1001))
+        h, w = (p.image_width, p.image_height) if k_store % 2 else (p.image_height, p.image_width)
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        stream.options = {"crf": str(crf), "preset": "veryfast"}
+        if rotate_display_deg:
+            stream.set_display_rotation(rotate_display_deg)
+        for i, ti in enumerate(t):
+            img = renderer.draw(float(ti))
+            if k_store:
+                img = np.ascontiguousarray(np.rot90(img, k=k_store))
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+            frame.pts = i
+            frame.time_base = 1 / stream.codec_context.rate
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return run
+
+
+def clip_params(base: RunnerParams | None = None, **overrides) -> RunnerParams:
+    """Parameters for a clip: the runner's noise is BlazePose's job, so none is added."""
+    return replace(base or RunnerParams(), noise_frac=0.0, **overrides)
+
+
+def figure_height_px(params: RunnerParams) -> float:
+    return params.body_frac_of_image * params.image_height
+
