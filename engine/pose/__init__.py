@@ -91,6 +91,8 @@ def raw_pose(
                 progress(len(cached.time_s), len(cached.time_s))
             return cached, True
     raw = extract_pose(path, settings=settings, progress=progress, workers=workers)
+    # the cache stores float32; round the fresh result the same way so both give identical analyses
+    raw.xy, raw.visibility, raw.world = (a.astype(np.float32).astype(float) for a in (raw.xy, raw.visibility, raw.world))
     if use_cache:
         try:
             _save(raw, cpath)

@@ -26,14 +26,14 @@ class PoseSettings:
     min_detection_confidence, min_tracking_confidence : MediaPipe's thresholds.
     smooth_landmarks : MediaPipe's own causal filter. Off: it lags fast foot motion, and the gait
         engine applies a zero-phase filter of its own.
-    max_side_px : frames are shrunk to this longer side before inference (see ``iter_frames``).
+    max_short_side_px : frames are shrunk to this shorter side before inference (see ``iter_frames``).
     """
 
     model_complexity: int = 1
     min_detection_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
     smooth_landmarks: bool = False
-    max_side_px: int = 960
+    max_short_side_px: int = 720
 
     def get_params(self) -> dict:
         return dict(self.__dict__)

@@ -63,7 +63,7 @@ def run_span(
     xys, viss, worlds = [], [], []
     with BlazePose(settings) as pose:
         for t, rgb in iter_frames(path, start_s=max(0.0, start_s - warmup_s), end_s=end_s,
-                                  max_side_px=settings.max_side_px):
+                                  max_short_side_px=settings.max_short_side_px):
             out = pose.process(rgb)
             if t < start_s - 1e-6:
                 continue  # warm-up frame: the tracker saw it, the result is not ours

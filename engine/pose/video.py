@@ -121,15 +121,17 @@ def iter_frames(
     *,
     start_s: float = 0.0,
     end_s: float = math.inf,
-    max_side_px: int | None = None,
+    max_short_side_px: int | None = None,
 ) -> Iterator[tuple[float, np.ndarray]]:
     """Yield ``(time_s, rgb)`` for every frame with ``start_s <= time_s < end_s``, upright.
 
     Parameters
     ----------
     start_s, end_s : the span to decode; decoding seeks to the key frame before ``start_s``.
-    max_side_px : shrink frames whose longer side exceeds this (pose models work on ~256 px inputs,
-        so a 1080p frame costs conversion time and buys no accuracy); landmarks are then scaled back.
+    max_short_side_px : shrink frames whose shorter side exceeds this. BlazePose crops the person
+        from the frame it is given into a 256 x 256 input, so a runner filling half of a 720-pixel
+        frame loses nothing, while converting full 1080p or 4K frames costs time; landmarks are scaled
+        back to the full frame by the caller.
 
     Times are the frames' presentation times in seconds from the stream's start, so variable frame
     rate clips keep their real timing. A clip that breaks off mid-way yields what decoded and stops.
@@ -154,8 +156,8 @@ def iter_frames(
                     break
                 if rotation is None:
                     rotation = _rotation_of(frame)
-                    if max_side_px and max(frame.width, frame.height) > max_side_px:
-                        scale = max_side_px / max(frame.width, frame.height)
+                    if max_short_side_px and min(frame.width, frame.height) > max_short_side_px:
+                        scale = max_short_side_px / min(frame.width, frame.height)
                 yield t, _to_display(frame, rotation, scale)
         except av.error.FFmpegError:
             return  # truncated clip: keep what decoded; the caller judges whether it is enough
