@@ -57,13 +57,14 @@ def run_span(
     end_s: float = math.inf,
     warmup_s: float = 0.0,
     tick: Callable[[int], None] | None = None,
+    threaded: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Pose for the frames in [start_s, end_s): times, xy, visibility, world."""
     times: list[float] = []
     xys, viss, worlds = [], [], []
     with BlazePose(settings) as pose:
         for t, rgb in iter_frames(path, start_s=max(0.0, start_s - warmup_s), end_s=end_s,
-                                  max_short_side_px=settings.max_short_side_px):
+                                  max_short_side_px=settings.max_short_side_px, threaded=threaded):
             out = pose.process(rgb)
             if t < start_s - 1e-6:
                 continue  # warm-up frame: the tracker saw it, the result is not ours
@@ -89,6 +90,9 @@ _progress_queue = None
 def _init_worker(q) -> None:
     global _progress_queue
     _progress_queue = q
+    import cv2
+
+    cv2.setNumThreads(1)   # one process per core: OpenCV's own threads would only compete
 
 
 def _worker(args) -> tuple:
@@ -100,7 +104,7 @@ def _worker(args) -> tuple:
             _progress_queue.put((span_id, n))
             last[0] = n
 
-    out = run_span(path, info, settings, start_s=start_s, end_s=end_s, warmup_s=warmup_s, tick=tick)
+    out = run_span(path, info, settings, start_s=start_s, end_s=end_s, warmup_s=warmup_s, tick=tick, threaded=False)
     _progress_queue.put((span_id, len(out[0])))
     return out
 

@@ -29,8 +29,8 @@ AFTER = RunnerParams(
 SAMPLE_HEIGHT_CM = 175.0
 
 
-def write_samples(directory: str | Path) -> list[Path]:
-    """Write ``before``/``after`` landmark CSVs with their truth tables and parameters."""
+def write_samples(directory: str | Path, *, clips: bool = True) -> list[Path]:
+    """Write ``before``/``after`` landmark CSVs and clips with their truth tables and parameters."""
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -40,6 +40,11 @@ def write_samples(directory: str | Path) -> list[Path]:
         run.truth.to_csv(out / f"{name}_truth.csv", index=False, float_format="%.4f")
         (out / f"{name}_params.json").write_text(json.dumps(asdict(params), indent=1) + "\n", encoding="utf-8")
         written += [out / f"{name}_truth.csv", out / f"{name}_params.json"]
+        if clips:
+            from engine.synth.video import clip_params, write_clip
+
+            write_clip(out / f"{name}.mp4", clip_params(params), style="blue", crf=26)
+            written.append(out / f"{name}.mp4")
     return written
 
 
