@@ -59,6 +59,12 @@ def human_summary(result) -> str:
     """A few lines a runner can read at a glance."""
     s = result.summary
     fs = s.get("foot_strike") or {}
+    if result.row_unit == "record":
+        lines = [f"{len(result.rows)} records over {result.source.get('duration_s', 0) / 60:.1f} min",
+                 f"cadence {_fmt(s.get('cadence_spm'), 'spm')}   ground contact {_fmt(s.get('ground_contact_ms'), 'ms')}"
+                 f"   vertical oscillation {_fmt(s.get('vertical_oscillation_cm'), 'cm', 1)}"
+                 f"   step length {_fmt(s.get('step_length_cm'), 'cm')}"]
+        return "\n".join(lines + [f"warning: {w}" for w in result.warnings])
     lines = [
         f"{len(result.rows)} contacts, {result.direction or 'direction unknown'}"
         f"{', overground' if s.get('overground') else ''}",

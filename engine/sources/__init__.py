@@ -1,9 +1,9 @@
 """One entry point for every input kind: :func:`load` and :func:`analyze`.
 
 Each reader ends in the same types (a :class:`~engine.model.LandmarkTrack` for pose data), so that
-everything after it is shared. Kinds: ``landmarks`` (landmark CSV) and ``video`` (BlazePose, see
-:mod:`engine.pose`); ``fit`` and ``imu`` are recognised and refused with a clear message until
-their readers exist.
+everything after it is shared. Kinds: ``landmarks`` (landmark CSV), ``video`` (BlazePose, see
+:mod:`engine.pose`) and ``fit`` (record rows, see :mod:`engine.sources.fit`); ``imu`` is recognised
+and refused with a clear message until its reader exists.
 """
 
 from __future__ import annotations
@@ -96,8 +96,10 @@ def load(
         vt = video_track(path, sha256=sha, settings=pose_settings, progress=progress)
         return Loaded(kind=kind, sha256=sha, track=vt.track, world_px_per_cm=vt.world_px_per_cm,
                       warnings=vt.warnings, report=vt.report)
+    if kind == "fit":
+        return Loaded(kind=kind, sha256=sha)
     raise BadInputError(f"{path.name}: reading {kind} files is not available in this version; "
-                        "analyse a video or a landmark CSV instead")
+                        "analyse a video, a FIT file or a landmark CSV instead")
 
 
 def analyze(
@@ -117,6 +119,10 @@ def analyze(
     """
     path = Path(path)
     src = loaded or load(path, kind=kind, progress=progress, pose_settings=pose_settings)
+    if src.kind == "fit":
+        from engine.sources.fit import read_fit
+
+        return read_fit(path, sha256=src.sha256)
     track = src.track
     result = analyze_track(track, height_cm=height_cm, treadmill_speed_kmh=treadmill_speed_kmh, settings=settings,
                            world_px_per_cm=src.world_px_per_cm)

@@ -1,0 +1,171 @@
+"""FIT files (Garmin, COROS, Stryd) -> one row per ``record`` with METRICS.md's column names.
+
+Decoded with Garmin's official ``garmin-fit-sdk``. Only running sessions count: a multisport file
+yields the records of its run legs, a walk is refused as not running. Units follow METRICS.md:
+``cadence`` is strides/min in FIT (x 2, plus ``fractional_cadence`` x 2, gives steps/min),
+``vertical_oscillation`` and ``step_length`` are mm in FIT (/10 -> cm), ``stance_time`` is ms.
+Developer fields (Stryd power, form power, leg spring stiffness ...) are kept as
+``dev_<field_name>`` in snake_case.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from engine.errors import BadInputError, NotRunningError
+from engine.model import AnalysisResult
+
+#: FIT record field -> (column, factor)
+_RECORD_FIELDS = {
+    "vertical_oscillation": ("vertical_oscillation_cm", 0.1),
+    "stance_time": ("ground_contact_ms", 1.0),
+    "stance_time_percent": ("stance_time_percent", 1.0),
+    "stance_time_balance": ("gct_balance_pct", 1.0),
+    "step_length": ("step_length_cm", 0.1),
+    "vertical_ratio": ("vertical_ratio_pct", 1.0),
+    "heart_rate": ("heart_rate_bpm", 1.0),
+    "distance": ("distance_m", 1.0),
+    "power": ("power_w", 1.0),
+}
+DYNAMICS = ("vertical_oscillation_cm", "ground_contact_ms", "step_length_cm", "vertical_ratio_pct")
+_RUNNING = {"running"}
+_WALKING = {"walking", "hiking"}
+
+
+def _snake(text: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", str(text).lower()).strip("_")
+
+
+def _decode(path: Path) -> tuple[dict, list[str]]:
+    from garmin_fit_sdk import Decoder, Stream
+
+    warnings: list[str] = []
+    try:
+        stream = Stream.from_file(str(path))
+        decoder = Decoder(stream)
+        if not decoder.is_fit():
+            raise BadInputError(f"{path.name} is not a FIT file (no FIT header)")
+        intact = decoder.check_integrity()
+        stream = Stream.from_file(str(path))
+        messages, errors = Decoder(stream).read(convert_datetimes_to_dates=True, merge_heart_rates=False)
+    except BadInputError:
+        raise
+    except Exception as exc:  # the SDK raises plain exceptions on malformed input
+        raise BadInputError(f"{path.name}: the FIT file cannot be decoded ({exc})") from None
+    if errors:
+        raise BadInputError(f"{path.name}: the FIT file is damaged or truncated ({errors[0]})")
+    if not intact:
+        warnings.append("the FIT file's size or checksum does not match its contents; values are read as stored")
+    return messages, warnings
+
+
+def _dev_names(messages: dict) -> dict[int, str]:
+    """The SDK keys a record's developer fields by the position of their field description."""
+    return {i: f"dev_{_snake(d.get('field_name') or f'field_{i}')}"
+            for i, d in enumerate(messages.get("field_description_mesgs", []))}
+
+
+def _records_frame(records: list[dict], dev_names: dict[int, str]) -> pd.DataFrame:
+    rows = []
+    for r in records:
+        row = {"timestamp": r.get("timestamp")}
+        cad = r.get("cadence")
+        if cad is not None:
+            row["cadence_spm"] = 2.0 * (cad + (r.get("fractional_cadence") or 0.0))
+        for key, (col, factor) in _RECORD_FIELDS.items():
+            v = r.get(key)
+            if v is not None:
+                row[col] = float(v) * factor
+        speed = r.get("enhanced_speed", r.get("speed"))
+        if speed is not None:
+            row["speed_mps"] = float(speed)
+        for num, value in (r.get("developer_fields") or {}).items():
+            if isinstance(value, (int, float)):
+                row[dev_names.get(num, f"dev_field_{num}")] = float(value)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def read_fit(path: str | Path, *, sha256: str = "") -> AnalysisResult:
+    """Read a FIT activity's running sessions into a record-per-row result.
+
+    Raises
+    ------
+    BadInputError : not FIT, damaged or truncated, or without running sessions or records.
+    NotRunningError : the activity is a walk or hike.
+    """
+    path = Path(path)
+    messages, warnings = _decode(path)
+    sessions = messages.get("session_mesgs", [])
+    sports = [str(s.get("sport")) for s in sessions]
+    runs = [s for s in sessions if str(s.get("sport")) in _RUNNING]
+    if not runs:
+        if any(sp in _WALKING for sp in sports):
+            raise NotRunningError(f"{path.name} is a {sports[0]} activity, not a run")
+        raise BadInputError(f"{path.name} has no running session (sports: {', '.join(sports) or 'none'})")
+    records = [r for r in messages.get("record_mesgs", []) if r.get("timestamp") is not None]
+    if not records:
+        raise BadInputError(f"{path.name} has no records")
+    frame = _records_frame(records, _dev_names(messages))
+    ts = pd.to_datetime(frame.pop("timestamp"), utc=True)
+    keep = np.zeros(len(frame), bool)
+    legs = []
+    for s in runs:
+        start = pd.Timestamp(s.get("start_time"))
+        end = start + pd.Timedelta(seconds=float(s.get("total_elapsed_time") or 0.0))
+        inside = ((ts >= start) & (ts <= end)).to_numpy()
+        keep |= inside
+        legs.append({"start": start.isoformat(), "duration_s": float(s.get("total_elapsed_time") or 0.0),
+                     "records": int(inside.sum())})
+    if len(sessions) > len(runs):
+        warnings.append(f"multisport file: kept {len(runs)} running leg(s) of {len(sessions)} sessions "
+                        f"({', '.join(sports)})")
+    frame, ts = frame[keep].reset_index(drop=True), ts[keep].reset_index(drop=True)
+    frame = frame.dropna(axis=1, how="all")
+    if frame.empty:
+        raise BadInputError(f"{path.name}: no records fall inside its running sessions")
+    t0 = ts.iloc[0]
+    frame.insert(0, "time_s", (ts - t0).dt.total_seconds())
+    missing = [c for c in DYNAMICS if c not in frame.columns or frame[c].notna().sum() == 0]
+    if len(missing) == len(DYNAMICS):
+        have = [c for c in frame.columns if c != "time_s"]
+        warnings.append("no running dynamics (vertical oscillation, ground contact, step length) in this file; "
+                        f"it has {', '.join(have)}")
+    summary = summarize_records(frame)
+    return AnalysisResult(
+        source={"path": str(path), "kind": "fit", "sha256": sha256, "fps": None,
+                "duration_s": float(frame.time_s.iloc[-1]), "samples": int(len(frame)),
+                "start": t0.isoformat(), "legs": legs},
+        rows=frame,
+        summary=summary,
+        settings={},
+        row_unit="record",
+        warnings=warnings,
+    )
+
+
+def summarize_records(frame: pd.DataFrame) -> dict:
+    """Median/mean/SD/n of every numeric column (moving records only for the gait columns)."""
+    moving = frame
+    if "speed_mps" in frame and "cadence_spm" in frame:
+        moving = frame[(frame.cadence_spm.fillna(0) > 0)]
+    out = {}
+    for col in frame.columns:
+        if col == "time_s":
+            continue
+        src = moving if col in ("cadence_spm", *DYNAMICS, "stance_time_percent", "gct_balance_pct") else frame
+        v = pd.to_numeric(src[col], errors="coerce").dropna().to_numpy(float)
+        if col in DYNAMICS or col == "cadence_spm":
+            v = v[v > 0]
+        out[col] = {"median": float(np.median(v)) if v.size else math.nan,
+                    "mean": float(np.mean(v)) if v.size else math.nan,
+                    "sd": float(np.std(v, ddof=1)) if v.size > 1 else math.nan, "n": int(v.size)}
+    if "gct_balance_pct" in out:
+        out["gct_balance_pct"] = out["gct_balance_pct"]["mean"]
+    return out
+
