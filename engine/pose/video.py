@@ -9,8 +9,9 @@ a time so memory stays flat whatever the clip's length.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -165,3 +166,45 @@ def iter_frames(
                 yield t, _to_display(frame, rotation, scale)
         except av.error.FFmpegError:
             return  # truncated clip: keep what decoded; the caller judges whether it is enough
+
+
+def write_h264(
+    path: str | Path,
+    frames: Iterable[tuple[float, np.ndarray]],
+    *,
+    fps: float,
+    width: int,
+    height: int,
+    crf: int = 23,
+    rotate_display_deg: int = 0,
+) -> Path:
+    """Encode ``(time_s, rgb)`` frames of ``width`` x ``height`` (as displayed) to H.264 in .mp4.
+
+    yuv420p with the index at the front (``+faststart``), so browsers play it. Frame times become
+    presentation times (variable frame rate survives). ``rotate_display_deg`` stores the frames
+    turned back by that angle and tags the stream with the display rotation, as phones store
+    portrait clips (e.g. -90).
+    """
+    path = Path(path)
+    k_store = (-rotate_display_deg // 90) % 4
+    with av.open(str(path), "w", options={"movflags": "+faststart"}) as out:
+        stream = out.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
+        stream.width, stream.height = (height, width) if k_store % 2 else (width, height)
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"crf": str(crf), "preset": "veryfast"}
+        if rotate_display_deg:
+            stream.set_display_rotation(rotate_display_deg)
+        rate = stream.codec_context.rate
+        last_pts = -1
+        for t, img in frames:
+            if k_store:
+                img = np.ascontiguousarray(np.rot90(img, k=k_store))
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+            last_pts = max(last_pts + 1, int(round(t * rate)))
+            frame.pts = last_pts
+            frame.time_base = 1 / rate
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path

@@ -13,16 +13,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 import pandas as pd
 
 from engine.model import LandmarkTrack
-from engine.pose.video import iter_frames, probe
+from engine.pose.video import iter_frames, probe, write_h264
 
 LINE_RGB = (255, 214, 0)       # the lean line
 VERTICAL_RGB = (255, 255, 255)
@@ -174,27 +172,16 @@ def overlay_video(path: str | Path, track: LandmarkTrack, rows: pd.DataFrame, ou
     records = rows.reset_index(drop=True).to_dict(orient="records")
     f = min(1.0, max_side_px / max(info.width, info.height))
     w, h = int(round(info.width * f / 2)) * 2, int(round(info.height * f / 2)) * 2
-    out_path = Path(out_path)
-    with av.open(str(out_path), "w", options={"movflags": "+faststart"}) as out:
-        stream = out.add_stream("libx264", rate=Fraction(info.fps).limit_denominator(1001))
-        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-        stream.options = {"crf": str(crf), "preset": "veryfast"}
-        last_pts = -1
+
+    def annotated():
         for t, img in iter_frames(path):
             canvas = img.copy()
-            pts = points_at(track, t)
-            draw_skeleton(canvas, pts)
+            draw_skeleton(canvas, points_at(track, t))
             recent = ics[(ics[:, 0] <= t + 1e-6) & (t - ics[:, 0] <= hold_ms / 1000.0)] if len(ics) else ics
             if len(recent):
                 draw_lean_line(canvas, points_at(track, float(recent[-1, 0])), records[int(recent[-1, 1])])
             if f < 1.0 or canvas.shape[1] != w or canvas.shape[0] != h:
                 canvas = cv2.resize(canvas, (w, h), interpolation=cv2.INTER_AREA)
-            frame = av.VideoFrame.from_ndarray(canvas, format="rgb24")
-            last_pts = max(last_pts + 1, int(round(t * stream.codec_context.rate)))   # keeps VFR timing
-            frame.pts = last_pts
-            frame.time_base = 1 / stream.codec_context.rate
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return out_path
+            yield t, canvas
+
+    return write_h264(out_path, annotated(), fps=info.fps, width=w, height=h, crf=crf)

@@ -10,13 +10,12 @@ rotation, as phones record them.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 
+from engine.pose.video import write_h264
 from engine.synth.runner import (
     HEEL_EDGE, TOE_TIP, PixelMap, RunnerModel, RunnerParams, SyntheticRun, _rot, simulate,
 )
@@ -180,25 +179,9 @@ def write_clip(
     renderer = FigureRenderer(model, PixelMap.for_run(model, t), style, seed=seed)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    k_store = (-rotate_display_deg // 90) % 4    # stored = display turned back
-    with av.open(str(path), "w", options={"movflags": "+faststart"}) as out:
-        stream = out.add_stream("libx264", rate=Fraction(p.fps).limit_denominator(1001))
-        h, w = (p.image_width, p.image_height) if k_store % 2 else (p.image_height, p.image_width)
-        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-        stream.options = {"crf": str(crf), "preset": "veryfast"}
-        if rotate_display_deg:
-            stream.set_display_rotation(rotate_display_deg)
-        for i, ti in enumerate(t):
-            img = renderer.draw(float(ti))
-            if k_store:
-                img = np.ascontiguousarray(np.rot90(img, k=k_store))
-            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
-            frame.pts = i
-            frame.time_base = 1 / stream.codec_context.rate
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
+    frames = ((float(ti), renderer.draw(float(ti))) for ti in t)
+    write_h264(path, frames, fps=p.fps, width=p.image_width, height=p.image_height, crf=crf,
+               rotate_display_deg=rotate_display_deg)
     return run
 
 
