@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("dashboard", help="open the browser dashboard")
     d.add_argument("--port", type=int, default=8501)
     d.add_argument("--address", default="127.0.0.1", help="interface to serve on (default: this machine only)")
+    d.add_argument("--headless", action="store_true", help="do not open a browser window")
     return parser
 
 
@@ -154,11 +155,21 @@ def _analyze(args: argparse.Namespace) -> int:
 
 def _dashboard(args: argparse.Namespace) -> int:
     app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    upload_mb = os.environ.get("LEANLINE_MAX_UPLOAD_MB", "1024")
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", args.address,
-           "--server.port", str(args.port), "--browser.gatherUsageStats", "false"]
-    if os.environ.get("CI"):
+           "--server.port", str(args.port), "--browser.gatherUsageStats", "false",
+           "--server.showEmailPrompt", "false", "--server.maxUploadSize", upload_mb,
+           "--server.fileWatcherType", "none"]
+    if args.headless or os.environ.get("CI"):
         cmd += ["--server.headless", "true"]
+    print(f"leanline dashboard on http://{args.address}:{args.port} (library: {_data_dir()})", file=sys.stderr)
     return subprocess.call(cmd)
+
+
+def _data_dir() -> Path:
+    from engine.store import default_data_dir
+
+    return default_data_dir()
 
 
 def main(argv: list[str] | None = None) -> int:

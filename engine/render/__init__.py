@@ -26,6 +26,7 @@ LINE_RGB = (255, 214, 0)       # the lean line
 VERTICAL_RGB = (255, 255, 255)
 JOINT_RGB = (230, 40, 40)
 SKELETON_RGB = (60, 200, 255)
+BLANK_RGB = (38, 42, 48)
 _BONES = [("shoulder", "hip"), ("hip", "knee"), ("knee", "ankle"), ("ankle", "heel"), ("heel", "foot_index"),
           ("ankle", "foot_index"), ("shoulder", "elbow"), ("elbow", "wrist")]
 
@@ -125,20 +126,61 @@ def frames_at(path: str | Path, times_s: Iterable[float]) -> Iterator[tuple[floa
         k += 1
 
 
-def key_frames(path: str | Path, track: LandmarkTrack, rows: pd.DataFrame, *, max_side_px: int = 720) -> list[KeyFrame]:
-    """The frame of every initial contact in ``rows`` with its lean line, shrunk to ``max_side_px``."""
-    if rows.empty:
+def runner_box(pts: dict[str, np.ndarray], image_shape: tuple[int, ...], *, margin: float = 0.25,
+               aspect: float = 0.8) -> tuple[int, int, int, int]:
+    """A crop ``(x0, y0, x1, y1)`` around the runner's landmarks with a margin, width/height ``aspect``.
+
+    Falls back to the whole image when no landmark is finite.
+    """
+    h, w = image_shape[:2]
+    xy = np.array([p for p in pts.values() if np.isfinite(p).all()])
+    if len(xy) == 0:
+        return 0, 0, w, h
+    (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
+    bh = (y1 - y0) * (1 + 2 * margin)
+    bw = max((x1 - x0) * (1 + 2 * margin), bh * aspect)
+    bh = max(bh, bw / aspect)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    bw, bh = min(bw, w), min(bh, h)
+    left = int(np.clip(cx - bw / 2, 0, w - bw))
+    top = int(np.clip(cy - bh / 2, 0, h - bh))
+    return left, top, int(left + bw), int(top + bh)
+
+
+def _blank_frames(track: LandmarkTrack, times_s: Iterable[float]) -> Iterator[tuple[float, np.ndarray]]:
+    """A plain dark canvas of the track's image size for each time (landmarks without a clip)."""
+    w = int(track.image_width or 1280)
+    h = int(track.image_height or 720)
+    for t in sorted(times_s):
+        yield t, np.full((h, w, 3), BLANK_RGB, dtype=np.uint8)
+
+
+def key_frames(path: str | Path | None, track: LandmarkTrack, rows: pd.DataFrame, *,
+               max_side_px: int = 720, crop: bool = False) -> list[KeyFrame]:
+    """The frame of every initial contact in ``rows`` with its lean line, shrunk to ``max_side_px``.
+
+    With ``path=None`` (landmarks from another tool, no clip) the skeleton and the lean line are
+    drawn on a plain canvas of the track's image size. ``crop`` cuts the frame to the runner (with a
+    margin), so the lean line is large enough to judge in a gallery.
+    """
+    if rows.empty or "ic_s" not in rows.columns:
         return []
     records = rows.reset_index(drop=True).to_dict(orient="records")
     by_time = {}
     for i, r in enumerate(records):
         by_time.setdefault(float(r["ic_s"]), []).append(i)
     out: list[KeyFrame] = []
-    for t, img in frames_at(path, by_time):
+    frames = frames_at(path, by_time) if path is not None else _blank_frames(track, by_time)
+    for t, img in frames:
         for i in by_time[t]:
             r = records[i]
             pts = points_at(track, t)
-            canvas = img.copy()
+            if crop:
+                x0, y0, x1, y1 = runner_box(pts, img.shape)
+                canvas = np.ascontiguousarray(img[y0:y1, x0:x1])
+                pts = {k: v - (x0, y0) for k, v in pts.items()}
+            else:
+                canvas = img.copy()
             draw_skeleton(canvas, pts, thickness=max(1, int(min(canvas.shape[:2]) / 540)))
             draw_lean_line(canvas, pts, r)
             f = min(1.0, max_side_px / max(canvas.shape[:2]))

@@ -112,6 +112,7 @@ def analyze(
     progress: ProgressFn | None = None,
     pose_settings: PoseSettings | None = None,
     loaded: Loaded | None = None,
+    placement: str | None = None,
 ) -> AnalysisResult:
     """Read any supported source and analyse it; the result carries the source's provenance.
 

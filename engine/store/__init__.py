@@ -1,0 +1,442 @@
+"""The session library: athletes, their analysed sessions, key frames and notes, in SQLite.
+
+One small interface (:class:`Library`) so that a server database can serve a club later; the
+embedded default is one SQLite file in a data folder (``$LEANLINE_DATA_DIR``, else
+``~/.local/share/leanline``). Media (the uploaded clip, the landmark track) sit next to it under
+``media/``, named by their content hash, never by what the user called them.
+
+Safety:
+- every write is one transaction; a session and its key frames land together or not at all;
+- the database runs in WAL mode with a busy timeout, and every call opens its own connection, so
+  two browser tabs (two threads, or two processes) can read and write at once;
+- analysis happens before anything is written: a crash or a bad file leaves the library untouched;
+- media files are written to a temporary name and renamed, and removed again if the transaction fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from engine.errors import LeanlineError
+from engine.model import AnalysisResult
+from engine.sources import file_sha256
+
+SCHEMA_VERSION = 1
+DB_NAME = "library.sqlite"
+_MEDIA_SUFFIX = re.compile(r"^\.[a-z0-9]{1,5}$")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS athletes (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    height_cm   REAL,
+    created_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    id               INTEGER PRIMARY KEY,
+    athlete_id       INTEGER NOT NULL REFERENCES athletes(id) ON DELETE CASCADE,
+    title            TEXT NOT NULL,
+    label            TEXT NOT NULL DEFAULT '',
+    session_date     TEXT NOT NULL,
+    tags             TEXT NOT NULL DEFAULT '[]',
+    notes            TEXT NOT NULL DEFAULT '',
+    kind             TEXT NOT NULL,
+    source_name      TEXT NOT NULL,
+    source_sha256    TEXT NOT NULL,
+    leanline_version TEXT NOT NULL,
+    row_unit         TEXT NOT NULL,
+    n_rows           INTEGER NOT NULL,
+    result_json      TEXT NOT NULL,
+    created_at       TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_by_athlete ON sessions(athlete_id, session_date);
+CREATE TABLE IF NOT EXISTS key_frames (
+    session_id  INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    step        INTEGER NOT NULL,
+    side        TEXT NOT NULL,
+    ic_s        REAL NOT NULL,
+    jpeg        BLOB NOT NULL,
+    PRIMARY KEY (session_id, step)
+);
+CREATE TABLE IF NOT EXISTS step_notes (
+    session_id  INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    step        INTEGER NOT NULL,
+    note        TEXT NOT NULL,
+    PRIMARY KEY (session_id, step)
+);
+CREATE TABLE IF NOT EXISTS media (
+    session_id  INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    role        TEXT NOT NULL,
+    file_name   TEXT NOT NULL,
+    PRIMARY KEY (session_id, role)
+);
+"""
+
+
+class LibraryError(LeanlineError):
+    """The library cannot do what was asked (unknown session, duplicate athlete name ...)."""
+
+
+def default_data_dir() -> Path:
+    """``$LEANLINE_DATA_DIR``, else ``$XDG_DATA_HOME/leanline``, else ``~/.local/share/leanline``."""
+    env = os.environ.get("LEANLINE_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "leanline"
+
+
+@dataclass(frozen=True)
+class StoredKeyFrame:
+    step: int
+    side: str
+    ic_s: float
+    jpeg: bytes
+
+
+@dataclass
+class StoredSession:
+    """One session as stored: its library metadata and the analysis result."""
+
+    id: int
+    athlete_id: int
+    athlete: str
+    title: str
+    label: str
+    session_date: str
+    tags: list[str]
+    notes: str
+    kind: str
+    source_name: str
+    created_at: str
+    result: AnalysisResult
+    media: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def display_name(self) -> str:
+        label = f" · {self.label}" if self.label else ""
+        return f"{self.athlete} · {self.session_date} · {self.title}{label}"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _clean_text(value: str, *, max_len: int, what: str) -> str:
+    """Strip control characters and surrounding space; refuse empty names and overlong text."""
+    text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", str(value)).strip()
+    if len(text) > max_len:
+        raise LibraryError(f"{what} is longer than {max_len} characters")
+    return text
+
+
+def _clean_tags(tags: list[str] | str | None) -> list[str]:
+    if tags is None:
+        return []
+    if isinstance(tags, str):
+        tags = tags.split(",")
+    out: list[str] = []
+    for t in tags:
+        t = _clean_text(t, max_len=40, what="a tag")
+        if t and t not in out:
+            out.append(t)
+    return out
+
+
+class Library:
+    """The session library in one SQLite file plus a media folder.
+
+    Parameters
+    ----------
+    data_dir
+        Folder for ``library.sqlite`` and ``media/``; created if missing. Default
+        :func:`default_data_dir`.
+    """
+
+    def __init__(self, data_dir: str | Path | None = None) -> None:
+        self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
+        self.media_dir = self.data_dir / "media"
+        self.media_dir.mkdir(parents=True, exist_ok=True)
+        self.db_path = self.data_dir / DB_NAME
+        con = sqlite3.connect(self.db_path, timeout=30.0)
+        try:
+            con.execute("PRAGMA journal_mode=WAL")
+            con.executescript(_SCHEMA)     # IF NOT EXISTS throughout: safe for several processes at once
+            con.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            con.commit()
+        finally:
+            con.close()
+
+    # -- plumbing -----------------------------------------------------------------------------
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """A connection whose ``with`` block is one transaction (commit, or rollback on error)."""
+        con = sqlite3.connect(self.db_path, timeout=30.0, isolation_level=None)
+        con.row_factory = sqlite3.Row
+        try:
+            con.execute("PRAGMA foreign_keys=ON")
+            con.execute("PRAGMA busy_timeout=30000")
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+        finally:
+            con.close()
+
+    def _put_media(self, source: Path, sha256: str, suffix: str) -> str:
+        """Copy a file into ``media/`` under its content hash; returns the stored file name."""
+        suffix = suffix.lower() if _MEDIA_SUFFIX.match(suffix.lower()) else ".bin"
+        if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+            raise LibraryError("media must be named by a sha256 hex digest")
+        name = f"{sha256}{suffix}"
+        target = self.media_dir / name
+        if not target.exists():
+            fd, tmp = tempfile.mkstemp(dir=self.media_dir, prefix=".incoming-")
+            os.close(fd)
+            try:
+                shutil.copyfile(source, tmp)
+                os.replace(tmp, target)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+        return name
+
+    def _drop_unreferenced_media(self, names: set[str]) -> None:
+        if not names:
+            return
+        con = sqlite3.connect(self.db_path, timeout=30.0)
+        try:
+            still = {r[0] for r in con.execute(
+                f"SELECT file_name FROM media WHERE file_name IN ({','.join('?' * len(names))})", tuple(names))}
+        finally:
+            con.close()
+        for name in names - still:
+            (self.media_dir / name).unlink(missing_ok=True)
+
+    # -- athletes -----------------------------------------------------------------------------
+    def athletes(self) -> pd.DataFrame:
+        """``id, name, height_cm, sessions`` for every athlete, by name."""
+        with self._connect() as con:
+            rows = con.execute(
+                "SELECT a.id, a.name, a.height_cm, COUNT(s.id) AS sessions FROM athletes a "
+                "LEFT JOIN sessions s ON s.athlete_id = a.id GROUP BY a.id ORDER BY a.name").fetchall()
+        return pd.DataFrame([dict(r) for r in rows], columns=["id", "name", "height_cm", "sessions"])
+
+    def athlete_id(self, name: str, *, height_cm: float | None = None, create: bool = True) -> int:
+        """The id of the athlete called ``name`` (case-insensitive), created when missing."""
+        name = _clean_text(name, max_len=80, what="an athlete's name")
+        if not name:
+            raise LibraryError("an athlete needs a name")
+        with self._connect() as con:
+            row = con.execute("SELECT id FROM athletes WHERE name = ?", (name,)).fetchone()
+            if row:
+                if height_cm is not None:
+                    con.execute("UPDATE athletes SET height_cm = ? WHERE id = ?", (float(height_cm), row["id"]))
+                return int(row["id"])
+            if not create:
+                raise LibraryError(f"no athlete called {name!r}")
+            cur = con.execute("INSERT INTO athletes(name, height_cm, created_at) VALUES (?, ?, ?)",
+                              (name, height_cm, _now()))
+            return int(cur.lastrowid)
+
+    def rename_athlete(self, athlete_id: int, name: str) -> None:
+        name = _clean_text(name, max_len=80, what="an athlete's name")
+        if not name:
+            raise LibraryError("an athlete needs a name")
+        try:
+            with self._connect() as con:
+                if con.execute("UPDATE athletes SET name = ? WHERE id = ?", (name, athlete_id)).rowcount == 0:
+                    raise LibraryError(f"no athlete with id {athlete_id}")
+        except sqlite3.IntegrityError:
+            raise LibraryError(f"there is already an athlete called {name!r}") from None
+
+    def delete_athlete(self, athlete_id: int) -> None:
+        """Delete an athlete and all their sessions."""
+        with self._connect() as con:
+            names = {r[0] for r in con.execute(
+                "SELECT m.file_name FROM media m JOIN sessions s ON s.id = m.session_id WHERE s.athlete_id = ?",
+                (athlete_id,))}
+            if con.execute("DELETE FROM athletes WHERE id = ?", (athlete_id,)).rowcount == 0:
+                raise LibraryError(f"no athlete with id {athlete_id}")
+        self._drop_unreferenced_media(names)
+
+    # -- sessions -----------------------------------------------------------------------------
+    def save_session(
+        self,
+        result: AnalysisResult,
+        *,
+        athlete: str,
+        title: str,
+        source_name: str,
+        label: str = "",
+        session_date: str | date | None = None,
+        tags: list[str] | str | None = None,
+        height_cm: float | None = None,
+        key_frames: list | None = None,
+        media: dict[str, Path] | None = None,
+    ) -> int:
+        """Store an analysed session with its key frames and media in one transaction; returns its id.
+
+        ``key_frames`` are :class:`engine.render.KeyFrame` (or :class:`StoredKeyFrame`); ``media`` maps
+        a role (``"video"``, ``"landmarks"``) to a file to keep with the session.
+        """
+        session_date = str(session_date or date.today().isoformat())
+        try:
+            date.fromisoformat(session_date)
+        except ValueError:
+            raise LibraryError(f"session date {session_date!r} is not a date (YYYY-MM-DD)") from None
+        title = _clean_text(title, max_len=120, what="a session title") or "session"
+        label = _clean_text(label, max_len=60, what="a label")
+        source_name = _clean_text(Path(str(source_name)).name, max_len=200, what="a file name") or "upload"
+        payload = result.to_json()
+        stored_media: dict[str, str] = {}
+        created: list[str] = []
+        try:
+            for role, path in (media or {}).items():
+                path = Path(path)
+                existed = set(os.listdir(self.media_dir))
+                stored_media[role] = self._put_media(path, file_sha256(path), path.suffix)
+                if stored_media[role] not in existed:
+                    created.append(stored_media[role])
+            athlete_id = self.athlete_id(athlete, height_cm=height_cm)
+            with self._connect() as con:
+                cur = con.execute(
+                    "INSERT INTO sessions(athlete_id, title, label, session_date, tags, notes, kind, source_name,"
+                    " source_sha256, leanline_version, row_unit, n_rows, result_json, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (athlete_id, title, label, session_date, json.dumps(_clean_tags(tags)),
+                     str(result.source.get("kind", "")), source_name, str(result.source.get("sha256", "")),
+                     result.leanline_version, result.row_unit, int(len(result.rows)), payload, _now()))
+                sid = int(cur.lastrowid)
+                con.executemany(
+                    "INSERT INTO key_frames(session_id, step, side, ic_s, jpeg) VALUES (?, ?, ?, ?, ?)",
+                    [(sid, int(k.step), str(k.side), float(k.ic_s),
+                      k.jpeg if isinstance(k.jpeg, bytes) else k.jpeg()) for k in (key_frames or [])])
+                con.executemany("INSERT INTO media(session_id, role, file_name) VALUES (?, ?, ?)",
+                                [(sid, role, name) for role, name in stored_media.items()])
+        except BaseException:
+            for name in created:
+                (self.media_dir / name).unlink(missing_ok=True)
+            raise
+        return sid
+
+    def sessions(self, *, athlete_id: int | None = None) -> pd.DataFrame:
+        """One row per session (no result payload), newest date first."""
+        sql = ("SELECT s.id, s.athlete_id, a.name AS athlete, s.session_date, s.title, s.label, s.tags, s.kind,"
+               " s.source_name, s.row_unit, s.n_rows, s.leanline_version, s.notes, s.created_at"
+               " FROM sessions s JOIN athletes a ON a.id = s.athlete_id")
+        args: tuple = ()
+        if athlete_id is not None:
+            sql += " WHERE s.athlete_id = ?"
+            args = (athlete_id,)
+        sql += " ORDER BY s.session_date DESC, s.id DESC"
+        with self._connect() as con:
+            rows = [dict(r) for r in con.execute(sql, args)]
+        for r in rows:
+            r["tags"] = json.loads(r["tags"])
+        cols = ["id", "athlete_id", "athlete", "session_date", "title", "label", "tags", "kind", "source_name",
+                "row_unit", "n_rows", "leanline_version", "notes", "created_at"]
+        return pd.DataFrame(rows, columns=cols)
+
+    def session(self, session_id: int) -> StoredSession:
+        with self._connect() as con:
+            r = con.execute("SELECT s.*, a.name AS athlete FROM sessions s JOIN athletes a ON a.id = s.athlete_id"
+                            " WHERE s.id = ?", (int(session_id),)).fetchone()
+            if r is None:
+                raise LibraryError(f"no session with id {session_id}")
+            media = {m["role"]: self.media_dir / m["file_name"]
+                     for m in con.execute("SELECT role, file_name FROM media WHERE session_id = ?", (session_id,))}
+        return StoredSession(
+            id=int(r["id"]), athlete_id=int(r["athlete_id"]), athlete=r["athlete"], title=r["title"],
+            label=r["label"], session_date=r["session_date"], tags=json.loads(r["tags"]), notes=r["notes"],
+            kind=r["kind"], source_name=r["source_name"], created_at=r["created_at"],
+            result=AnalysisResult.from_dict(json.loads(r["result_json"])),
+            media={k: v for k, v in media.items() if v.exists()},
+        )
+
+    def update_session(self, session_id: int, *, title: str | None = None, label: str | None = None,
+                       session_date: str | None = None, tags: list[str] | str | None = None,
+                       notes: str | None = None) -> None:
+        """Change a session's title, label, date, tags or coach notes."""
+        changes: dict[str, Any] = {}
+        if title is not None:
+            changes["title"] = _clean_text(title, max_len=120, what="a session title") or "session"
+        if label is not None:
+            changes["label"] = _clean_text(label, max_len=60, what="a label")
+        if session_date is not None:
+            try:
+                changes["session_date"] = date.fromisoformat(str(session_date)).isoformat()
+            except ValueError:
+                raise LibraryError(f"session date {session_date!r} is not a date (YYYY-MM-DD)") from None
+        if tags is not None:
+            changes["tags"] = json.dumps(_clean_tags(tags))
+        if notes is not None:
+            changes["notes"] = _clean_text(notes, max_len=20000, what="the notes")
+        if not changes:
+            return
+        with self._connect() as con:
+            sets = ", ".join(f"{k} = ?" for k in changes)
+            if con.execute(f"UPDATE sessions SET {sets} WHERE id = ?", (*changes.values(), session_id)).rowcount == 0:
+                raise LibraryError(f"no session with id {session_id}")
+
+    def delete_session(self, session_id: int) -> None:
+        with self._connect() as con:
+            names = {r[0] for r in con.execute("SELECT file_name FROM media WHERE session_id = ?", (session_id,))}
+            if con.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount == 0:
+                raise LibraryError(f"no session with id {session_id}")
+        self._drop_unreferenced_media(names)
+
+    # -- key frames and step notes -------------------------------------------------------------
+    def key_frames(self, session_id: int) -> list[StoredKeyFrame]:
+        with self._connect() as con:
+            rows = con.execute("SELECT step, side, ic_s, jpeg FROM key_frames WHERE session_id = ? ORDER BY step",
+                               (session_id,)).fetchall()
+        return [StoredKeyFrame(int(r["step"]), r["side"], float(r["ic_s"]), bytes(r["jpeg"])) for r in rows]
+
+    def step_notes(self, session_id: int) -> dict[int, str]:
+        with self._connect() as con:
+            return {int(r["step"]): r["note"] for r in
+                    con.execute("SELECT step, note FROM step_notes WHERE session_id = ?", (session_id,))}
+
+    def set_step_note(self, session_id: int, step: int, note: str) -> None:
+        """Attach a coach's note to one step (row index); an empty note removes it."""
+        note = _clean_text(note, max_len=2000, what="a step note")
+        with self._connect() as con:
+            r = con.execute("SELECT n_rows FROM sessions WHERE id = ?", (session_id,)).fetchone()
+            if r is None:
+                raise LibraryError(f"no session with id {session_id}")
+            if not 0 <= int(step) < int(r["n_rows"]):
+                raise LibraryError(f"step {step} is not in this session (it has {r['n_rows']} rows)")
+            if note:
+                con.execute("INSERT INTO step_notes(session_id, step, note) VALUES (?, ?, ?) ON CONFLICT"
+                            "(session_id, step) DO UPDATE SET note = excluded.note", (session_id, int(step), note))
+            else:
+                con.execute("DELETE FROM step_notes WHERE session_id = ? AND step = ?", (session_id, int(step)))
+
+
+def open_library(location: str | Path | None = None) -> Library:
+    """Open the library at a folder or an ``sqlite:///folder`` URL (default :func:`default_data_dir`)."""
+    if location is None:
+        return Library()
+    text = str(location)
+    if text.startswith("sqlite:///"):
+        return Library(text[len("sqlite:///"):])
+    if "://" in text:
+        raise LibraryError(f"{text.split('://')[0]} libraries are not supported yet; use a folder or sqlite:///folder")
+    return Library(text)

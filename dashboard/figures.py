@@ -1,0 +1,228 @@
+"""Pure figure builders: data in, Plotly figures (or plain card data) out. No Streamlit here.
+
+Every builder takes the per-step (or per-record) table as a DataFrame with METRICS.md's columns, so
+tests can inspect traces, units and colours without a browser.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from engine.compare import LABELS, PREFERRED
+
+SIDE_COLOURS = {"left": "#1f77b4", "right": "#d62728", "both": "#555555"}
+SIDE_SYMBOLS = {"left": "circle", "right": "diamond", "both": "circle"}
+VERDICT_COLOURS = {"better": "#2ca02c", "worse": "#d62728", "no clear change": "#7f7f7f", "changed": "#1f77b4"}
+STRIKE_COLOURS = {"rearfoot": "#d62728", "midfoot": "#ff7f0e", "forefoot": "#2ca02c"}
+SESSION_COLOURS = ["#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a", "#19d3f3"]
+
+#: Garmin running-dynamics colour bands (METRICS.md), as (name, CSS colour, lower, upper) ranges.
+#: Bounds are inclusive-exclusive on the metric's own scale; "purple" is the best band.
+BAND_COLOURS = {"purple": "#8e44ad", "blue": "#2e86de", "green": "#27ae60", "orange": "#e67e22", "red": "#c0392b"}
+BANDS: dict[str, list[tuple[str, float, float]]] = {
+    "cadence_spm": [("red", -math.inf, 153), ("orange", 153, 164), ("green", 164, 174), ("blue", 174, 184),
+                    ("purple", 184, math.inf)],
+    "ground_contact_ms": [("purple", -math.inf, 218), ("blue", 218, 249), ("green", 249, 278),
+                          ("orange", 278, 309), ("red", 309, math.inf)],
+    "vertical_oscillation_cm": [("purple", -math.inf, 6.4), ("blue", 6.4, 8.15), ("green", 8.15, 9.75),
+                                ("orange", 9.75, 11.55), ("red", 11.55, math.inf)],
+    "vertical_ratio_pct": [("purple", -math.inf, 6.1), ("blue", 6.1, 7.45), ("green", 7.45, 8.65),
+                           ("orange", 8.65, 10.15), ("red", 10.15, math.inf)],
+}
+#: Streamlit badge colour names for the bands.
+BAND_BADGES = {"purple": "violet", "blue": "blue", "green": "green", "orange": "orange", "red": "red"}
+
+TIMELINE_METRICS = ("cadence_spm", "ground_contact_ms", "vertical_oscillation_cm", "lean_deg", "alignment_deg",
+                    "overstride_cm")
+CARD_METRICS = ("cadence_spm", "ground_contact_ms", "vertical_oscillation_cm", "vertical_ratio_pct",
+                "overstride_cm", "lean_deg", "alignment_deg", "foot_strike_angle_deg", "flight_ms",
+                "duty_factor_pct", "trunk_lean_deg", "step_length_cm")
+
+
+def label(metric: str) -> str:
+    """``"Cadence (spm)"`` for ``cadence_spm``."""
+    name, unit = LABELS.get(metric, (metric.replace("_", " "), ""))
+    return f"{name[0].upper()}{name[1:]} ({unit})" if unit else name
+
+
+def band(metric: str, value: float | None) -> str | None:
+    """The Garmin band name of a value, or None where the metric has no bands or the value is missing."""
+    if value is None or not np.isfinite(value) or metric not in BANDS:
+        return None
+    # Garmin's published bands are integers (or one decimal) with gaps between them; a value in a
+    # gap belongs to the band below it on the metric's own scale, which the half-open ranges give.
+    for name, lo, hi in BANDS[metric]:
+        if lo <= value < hi:
+            return name
+    return None
+
+
+@dataclass(frozen=True)
+class Card:
+    metric: str
+    title: str
+    value: str
+    detail: str
+    band: str | None
+
+    @property
+    def colour(self) -> str | None:
+        return BAND_COLOURS.get(self.band) if self.band else None
+
+
+def _digits(metric: str) -> int:
+    return 0 if metric.endswith(("_spm", "_ms", "_w", "_bpm")) else 1
+
+
+def summary_cards(summary: dict, metrics: tuple[str, ...] = CARD_METRICS) -> list[Card]:
+    """A card per metric that the session has: the median, its spread and n, and its Garmin band."""
+    cards = []
+    for m in metrics:
+        stat = summary.get(m)
+        if not isinstance(stat, dict) or stat.get("median") is None:
+            continue
+        d = _digits(m)
+        name, unit = LABELS.get(m, (m, ""))
+        sd = stat.get("sd")
+        detail = f"median of {stat.get('n', 0)}" + (f", sd {sd:.{d}f}" if sd is not None else "")
+        cards.append(Card(metric=m, title=name[0].upper() + name[1:], value=f"{stat['median']:.{d}f} {unit}",
+                          detail=detail, band=band(m, stat["median"])))
+    return cards
+
+
+def _x(rows: pd.DataFrame) -> tuple[str, pd.Series]:
+    for col in ("ic_s", "time_s"):
+        if col in rows.columns:
+            return col, pd.to_numeric(rows[col], errors="coerce")
+    return "index", pd.Series(np.arange(len(rows)), index=rows.index, dtype=float)
+
+
+def timeline_figure(rows: pd.DataFrame, metrics: tuple[str, ...] = TIMELINE_METRICS, *,
+                    cursor_s: float | None = None, height_px_per_panel: int = 150) -> go.Figure:
+    """Per-step values over time, one panel per metric, left and right contacts as separate traces.
+
+    ``cursor_s`` draws a vertical line at that moment on every panel (the frame scrubber).
+    """
+    metrics = tuple(m for m in metrics if m in rows.columns and pd.to_numeric(rows[m], errors="coerce").notna().any())
+    fig = make_subplots(rows=max(1, len(metrics)), cols=1, shared_xaxes=True, vertical_spacing=0.03,
+                        subplot_titles=[label(m) for m in metrics])
+    xcol, x = _x(rows)
+    sides = [s for s in ("left", "right") if "side" in rows.columns and (rows["side"] == s).any()] or ["both"]
+    for i, m in enumerate(metrics, start=1):
+        y = pd.to_numeric(rows[m], errors="coerce")
+        for s in sides:
+            mask = rows["side"] == s if s != "both" else pd.Series(True, index=rows.index)
+            fig.add_trace(go.Scatter(
+                x=x[mask], y=y[mask], mode="markers+lines" if s == "both" else "markers", name=s,
+                legendgroup=s, showlegend=i == 1, marker=dict(color=SIDE_COLOURS[s], symbol=SIDE_SYMBOLS[s], size=7),
+                line=dict(width=1), hovertemplate=f"{label(m)}: %{{y:.{_digits(m)}f}}<br>t = %{{x:.2f}} s<extra>{s}</extra>",
+            ), row=i, col=1)
+        if m in BANDS:
+            for name, lo, hi in BANDS[m]:
+                lo_v = max(lo, float(np.nanmin(y)) - 50) if np.isinf(lo) else lo
+                hi_v = min(hi, float(np.nanmax(y)) + 50) if np.isinf(hi) else hi
+                fig.add_hrect(y0=lo_v, y1=hi_v, fillcolor=BAND_COLOURS[name], opacity=0.08, line_width=0,
+                              row=i, col=1)
+            fig.update_yaxes(range=_padded_range(y), row=i, col=1)
+    if cursor_s is not None:
+        for i in range(1, len(metrics) + 1):
+            fig.add_vline(x=cursor_s, line=dict(color="#333", width=1.5, dash="dot"), row=i, col=1)
+    fig.update_xaxes(title_text="time (s)" if xcol != "index" else "row", row=max(1, len(metrics)), col=1)
+    fig.update_layout(height=60 + height_px_per_panel * max(1, len(metrics)), margin=dict(l=50, r=20, t=40, b=40),
+                      legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"),
+                      hovermode="closest")
+    return fig
+
+
+def _padded_range(y: pd.Series) -> list[float]:
+    lo, hi = float(np.nanmin(y)), float(np.nanmax(y))
+    pad = max(0.1 * (hi - lo), 1e-3 + 0.02 * abs(hi))
+    return [lo - pad, hi + pad]
+
+
+def foot_strike_figure(rows: pd.DataFrame) -> go.Figure:
+    """Counts of rearfoot / midfoot / forefoot contacts, stacked by side."""
+    fig = go.Figure()
+    classes = ["rearfoot", "midfoot", "forefoot"]
+    if "foot_strike" in rows.columns:
+        for s in ("left", "right"):
+            sub = rows[rows["side"] == s]["foot_strike"].value_counts()
+            fig.add_trace(go.Bar(x=classes, y=[int(sub.get(c, 0)) for c in classes], name=s,
+                                 marker_color=SIDE_COLOURS[s]))
+    fig.update_layout(barmode="stack", height=280, margin=dict(l=40, r=10, t=30, b=30), yaxis_title="contacts",
+                      title="Foot strike")
+    return fig
+
+
+def distribution_figure(sessions: list[tuple[str, pd.DataFrame]], metric: str) -> go.Figure:
+    """One box (with every step as a point) per session for one metric."""
+    fig = go.Figure()
+    for k, (name, rows) in enumerate(sessions):
+        if metric not in rows.columns:
+            continue
+        y = pd.to_numeric(rows[metric], errors="coerce").dropna()
+        fig.add_trace(go.Box(y=y, name=name, boxpoints="all", jitter=0.4, pointpos=0, marker=dict(size=4),
+                             line=dict(color=SESSION_COLOURS[k % len(SESSION_COLOURS)]), boxmean=False))
+    fig.update_layout(title=label(metric), yaxis_title=label(metric), showlegend=False, height=320,
+                      margin=dict(l=50, r=10, t=40, b=30))
+    if metric in BANDS:
+        for name, lo, hi in BANDS[metric]:
+            if np.isfinite(lo) and np.isfinite(hi):
+                fig.add_hrect(y0=lo, y1=hi, fillcolor=BAND_COLOURS[name], opacity=0.08, line_width=0)
+    return fig
+
+
+def change_figure(changes: pd.DataFrame) -> go.Figure:
+    """Median difference (after − before) with its 95 % CI per metric, coloured by verdict.
+
+    Metrics have different units, so each metric gets its own panel and x scale, with zero marked.
+    """
+    fig = go.Figure()
+    if changes.empty:
+        return fig
+    names, x, lo, hi, colours, texts = [], [], [], [], [], []
+    for _, c in changes.iterrows():
+        name, unit = LABELS.get(c["metric"], (c["metric"], ""))
+        d = _digits(c["metric"])
+        names.append(f"{name} ({unit})")
+        x.append(c["diff"])
+        lo.append(c["diff"] - c["ci_low"])
+        hi.append(c["ci_high"] - c["diff"])
+        colours.append(VERDICT_COLOURS.get(c["verdict"], "#7f7f7f"))
+        texts.append(f"{c['diff']:+.{d}f} {unit} [{c['ci_low']:+.{d}f}, {c['ci_high']:+.{d}f}] {c['verdict']}")
+    # one panel per row keeps each metric on its own scale
+    fig = make_subplots(rows=len(names), cols=1, vertical_spacing=0.012)
+    for i in range(len(names)):
+        fig.add_trace(go.Scatter(
+            x=[x[i]], y=[names[i]], mode="markers", marker=dict(color=colours[i], size=11),
+            error_x=dict(type="data", symmetric=False, array=[hi[i]], arrayminus=[lo[i]], color=colours[i], thickness=2),
+            hovertext=[texts[i]], hoverinfo="text", showlegend=False), row=i + 1, col=1)
+        span = max(abs(x[i] - lo[i]), abs(x[i] + hi[i]), 1e-6) * 1.25
+        fig.add_vline(x=0, line=dict(color="#999", width=1), row=i + 1, col=1)
+        fig.update_xaxes(range=[-span, span], row=i + 1, col=1, showticklabels=True, tickfont=dict(size=9))
+    fig.update_layout(height=42 * len(names) + 60, margin=dict(l=220, r=20, t=30, b=20),
+                      title="Change after − before (median, 95 % CI)")
+    return fig
+
+
+def verdict_arrow(metric: str) -> str:
+    """How the metric is judged, for table captions."""
+    pref = PREFERRED.get(metric)
+    return {"higher": "higher is better", "lower": "lower is better", "toward_zero": "closer to 0 is better"}.get(
+        pref, "no better direction")
+
+
+RECORD_METRICS = ("cadence_spm", "ground_contact_ms", "vertical_oscillation_cm", "vertical_ratio_pct",
+                  "step_length_cm", "speed_mps", "heart_rate_bpm", "power_w")
+
+
+def timeline_metrics(rows: pd.DataFrame) -> tuple[str, ...]:
+    """The metrics worth a panel for this table: per-step form metrics, or a watch file's record fields."""
+    wanted = TIMELINE_METRICS if "ic_s" in rows.columns else RECORD_METRICS
+    return tuple(m for m in wanted if m in rows.columns and pd.to_numeric(rows[m], errors="coerce").notna().any())

@@ -1,0 +1,79 @@
+"""The dashboard's one state module: the library handle, first-run seeding, and what is selected.
+
+Pages read and write selection only through these functions, so a page never depends on another
+page's session-state keys. The selected session also lives in the URL (``?session=ID``), so a link or
+a reload opens the same session.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from engine.errors import LeanlineError
+from engine.store import Library, default_data_dir
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
+#: Upload limit in MB; Streamlit enforces it (server.maxUploadSize) and the Analyze page states it.
+MAX_UPLOAD_MB = int(os.environ.get("LEANLINE_MAX_UPLOAD_MB", "1024"))
+
+
+def data_dir() -> Path:
+    return default_data_dir()
+
+
+@st.cache_resource(show_spinner=False)
+def _library(path: str) -> Library:
+    return Library(path)
+
+
+def library() -> Library:
+    """The library in the data folder; seeded with the sample sessions the first time it is empty."""
+    lib = _library(str(data_dir()))
+    if not st.session_state.get("_seed_checked"):
+        seed_if_empty(lib)
+        st.session_state["_seed_checked"] = True
+    return lib
+
+
+def seed_if_empty(lib: Library) -> list[int]:
+    """Store the bundled before/after sessions when the library has no session yet."""
+    if len(lib.sessions()):
+        return []
+    from engine.seed import seed_samples
+
+    with st.spinner("First run: adding the sample before/after sessions to your library ..."):
+        return seed_samples(lib, SAMPLES)
+
+
+# -- selection ------------------------------------------------------------------------------------
+def selected_session() -> int | None:
+    value = st.query_params.get("session")
+    try:
+        return int(value) if value is not None else st.session_state.get("session_id")
+    except ValueError:
+        return None
+
+
+def select_session(session_id: int) -> None:
+    st.session_state["session_id"] = int(session_id)
+    st.query_params["session"] = str(int(session_id))
+
+
+def compare_selection() -> list[int]:
+    return list(st.session_state.get("compare_ids", []))
+
+
+def set_compare_selection(ids: list[int]) -> None:
+    st.session_state["compare_ids"] = [int(i) for i in ids]
+
+
+def show_error(exc: Exception) -> None:
+    """A LeanlineError's one-line reason, or a short bug notice; never a traceback for bad input."""
+    if isinstance(exc, LeanlineError):
+        st.error(str(exc))
+    else:
+        st.error(f"Something went wrong inside leanline ({type(exc).__name__}: {exc}). "
+                 "The library was not changed.")

@@ -1,0 +1,160 @@
+"""Session page: one session stride by stride — cards, charts, frame scrubber, gallery, table, notes."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import figures, media, report, state
+
+lib = state.library()
+listing = lib.sessions()
+if listing.empty:
+    st.info("The library is empty. Analyse a clip or a watch file on the Analyze page.")
+    st.page_link("views/analyze.py", label="Go to Analyze", icon="⬆️")
+    st.stop()
+
+names = {int(r.id): f"{r.athlete} · {r.session_date} · {r.title}" + (f" · {r.label}" if r.label else "")
+         for r in listing.itertuples()}
+ids = list(names)
+current = state.selected_session()
+if current not in names:
+    current = ids[0]
+chosen = st.selectbox("Session", ids, index=ids.index(current), format_func=names.get, key="session_pick")
+if chosen != current:
+    state.select_session(chosen)
+stored = lib.session(chosen)
+res = stored.result
+rows = res.rows.reset_index(drop=True)
+notes = lib.step_notes(stored.id)
+
+st.title(stored.title)
+unit = "contacts" if res.row_unit == "step" else "watch records"
+st.caption(f"{stored.athlete} · {stored.session_date}" + (f" · {stored.label}" if stored.label else "")
+           + f" · {stored.source_name} ({stored.kind}) · {len(rows)} {unit}"
+           + (f" · {res.direction.replace('_', ' ')}" if res.direction else ""))
+for w in res.warnings:
+    st.warning(w, icon="⚠️")
+if stored.notes:
+    st.info(stored.notes, icon="📝")
+
+# -- summary cards ------------------------------------------------------------------------------
+cards = figures.summary_cards(res.summary)
+for start in range(0, len(cards), 6):
+    cols = st.columns(6)
+    for col, card in zip(cols, cards[start:start + 6]):
+        with col.container(border=True):
+            st.metric(card.title, card.value, help=card.detail)
+            if card.band:
+                st.badge(f"{card.band} band", color=figures.BAND_BADGES[card.band])
+            else:
+                st.caption(card.detail)
+fs = res.summary.get("foot_strike") or {}
+balance = res.summary.get("gct_balance_pct")
+facts = []
+if fs.get("majority"):
+    facts.append(f"mostly **{fs['majority']}** landing (rearfoot {fs.get('rearfoot', 0)}, "
+                 f"midfoot {fs.get('midfoot', 0)}, forefoot {fs.get('forefoot', 0)})")
+if isinstance(balance, (int, float)) and math.isfinite(balance):
+    facts.append(f"ground contact balance {balance:.1f} % left (49.3–50.7 is even)")
+if res.scale_source:
+    facts.append(f"lengths scaled from {res.scale_source.replace('_', ' ')}")
+elif res.row_unit == "step":
+    facts.append("no length scale: give the runner's height to get centimetres")
+if facts:
+    st.markdown(" · ".join(facts))
+
+# -- frame scrubber and charts -------------------------------------------------------------------
+metrics = figures.timeline_metrics(rows)
+tcol = "ic_s" if "ic_s" in rows.columns else "time_s" if "time_s" in rows.columns else None
+cursor = None
+if tcol and rows[tcol].notna().any():
+    t_min = 0.0
+    t_max = float(res.source.get("duration_s") or rows[tcol].max() + 1.0)
+    key = f"scrub_{stored.id}"
+    if key not in st.session_state:
+        st.session_state[key] = float(rows[tcol].dropna().iloc[0])
+
+    has_picture = res.row_unit == "step" and ("video" in stored.media or "landmarks" in stored.media)
+    left, right = st.columns([5, 7]) if has_picture else (None, st.container())
+    if res.row_unit == "step":
+        contact_labels = [f"#{i + 1} {r.side} at {r.ic_s:.2f} s" for i, r in rows.iterrows()]
+
+        def _jump() -> None:
+            i = st.session_state[f"jump_{stored.id}"]
+            st.session_state[key] = float(rows.loc[i, "ic_s"])
+
+        (left or right).selectbox("Jump to a contact", list(range(len(rows))), format_func=contact_labels.__getitem__,
+                                  key=f"jump_{stored.id}", on_change=_jump)
+    fps = float(res.source.get("fps") or 30.0)
+    cursor = (left or right).slider("Moment (s)", t_min, max(t_max, t_min + 0.1), key=key,
+                                    step=round(1.0 / fps, 4) if res.row_unit == "step" else 1.0, format="%.2f s")
+    if has_picture:
+        with left:
+            zoom = st.toggle("Zoom to the runner", value=True, key="scrub_zoom")
+            try:
+                img, caption = media.frame_at(stored, cursor, crop=zoom)
+                st.image(img, caption=caption, width="stretch")
+            except Exception as exc:  # a moved or unreadable clip must not break the page
+                st.warning(f"The frame cannot be shown: {exc}")
+    with right:
+        st.plotly_chart(figures.timeline_figure(rows, metrics, cursor_s=cursor, height_px_per_panel=120),
+                        width="stretch", key="timeline")
+else:
+    st.plotly_chart(figures.timeline_figure(rows, metrics), width="stretch", key="timeline")
+
+if res.row_unit == "step" and "foot_strike" in rows.columns:
+    c1, c2 = st.columns([1, 2])
+    c1.plotly_chart(figures.foot_strike_figure(rows), width="stretch", key="strike")
+    with c2:
+        st.subheader("Notes on a step")
+        with st.form(f"step_note_{stored.id}", clear_on_submit=False):
+            step = st.number_input("Step (row number)", 1, max(1, len(rows)), 1) - 1
+            text = st.text_area("Note", value=notes.get(step, ""), max_chars=2000,
+                                placeholder="e.g. reaching with the foot here; hips behind the ankle")
+            if st.form_submit_button("Save note"):
+                try:
+                    lib.set_step_note(stored.id, int(step), text)
+                    st.success(f"Note {'saved' if text.strip() else 'removed'} on step {step + 1}.")
+                    notes = lib.step_notes(stored.id)
+                except Exception as exc:
+                    state.show_error(exc)
+
+# -- contact gallery ------------------------------------------------------------------------------
+frames = lib.key_frames(stored.id)
+if frames:
+    st.subheader("Contact frames")
+    st.caption("Ankle → hip → shoulder (yellow) and the vertical through the ankle (white) at every initial contact.")
+    per_page = 12
+    pages = max(1, math.ceil(len(frames) / per_page))
+    page = st.number_input(f"Page (of {pages})", 1, pages, 1, key=f"gallery_{stored.id}") - 1 if pages > 1 else 0
+    shown = frames[page * per_page:(page + 1) * per_page]
+    cols = st.columns(4)
+    for k, kf in enumerate(shown):
+        r = rows.iloc[kf.step] if kf.step < len(rows) else None
+        cap = f"#{kf.step + 1} {kf.side} · {kf.ic_s:.2f} s"
+        if r is not None and pd.notna(r.get("lean_deg")):
+            cap += f" · lean {r['lean_deg']:+.1f}° · {r.get('foot_strike') or ''}"
+        if kf.step in notes:
+            cap += " · 📝"
+        cols[k % 4].image(kf.jpeg, caption=cap, width="stretch")
+
+# -- table and exports ----------------------------------------------------------------------------
+st.subheader("Per-step table" if res.row_unit == "step" else "Records")
+table = rows.copy()
+table.insert(0, "#", range(1, len(table) + 1))
+if notes:
+    table["note"] = [notes.get(i, "") for i in range(len(table))]
+st.dataframe(table, width="stretch", hide_index=True, key="rows_table",
+             column_config={c: st.column_config.NumberColumn(format="%.3f" if c.endswith("_s") else "%.1f")
+                            for c in table.columns if c != "#" and pd.api.types.is_float_dtype(table[c])})
+c1, c2, _ = st.columns([1, 1, 3])
+c1.download_button("Download CSV", data=rows.to_csv(index=False).encode(), file_name=f"leanline_session_{stored.id}.csv",
+                   mime="text/csv", icon="⬇️")
+c2.download_button("HTML report", data=lambda: report.session_report(stored, frames, notes=notes).encode(),
+                   file_name=f"leanline_session_{stored.id}.html", mime="text/html", icon="📄")
+with st.expander("Provenance"):
+    st.json({"leanline_version": res.leanline_version, "source": res.source, "settings": res.settings,
+             "scale_source": res.scale_source, "row_unit": res.row_unit, "stored": stored.created_at})

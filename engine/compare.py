@@ -1,0 +1,296 @@
+"""Before/after statistics: did a training block change the runner's form?
+
+For each metric, the difference of medians between two sessions with a bootstrap 95 % confidence
+interval, and Cliff's delta as the effect size, marked better or worse in Pose Method terms only when
+the interval excludes zero.
+
+Notes
+-----
+Consecutive steps of one run are not independent (a runner who speeds up changes several steps in a
+row), so an ordinary bootstrap over steps gives intervals that are too narrow. Each session is
+resampled in moving blocks (Künsch 1989) of ``block_len`` consecutive rows, which keeps that
+short-range dependence; with ~10 steps (~3 s) per block the interval is honest for the slow drifts
+seen within one treadmill or track session. The percentile interval of the bootstrap distribution
+of median(B) − median(A) is reported (Efron & Tibshirani 1993).
+
+Cliff's delta = P(b > a) − P(b < a) over all pairs (Cliff 1993): a rank effect size that agrees with
+comparing medians and is not moved by outlying steps. Magnitude labels follow Romano et al. (2006):
+|d| < 0.147 negligible, < 0.33 small, < 0.474 medium, else large.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from engine.model import AnalysisResult
+
+#: Which way is better in Pose Method terms: "higher", "lower", "toward_zero" (0 is ideal), or None.
+PREFERRED: dict[str, str | None] = {
+    "cadence_spm": "higher",
+    "ground_contact_ms": "lower",
+    "flight_ms": "higher",
+    "duty_factor_pct": "lower",
+    "foot_strike_angle_deg": "lower",
+    "overstride_cm": "toward_zero",
+    "shin_angle_deg": "toward_zero",
+    "knee_flexion_ic_deg": "higher",
+    "lean_deg": "higher",
+    "alignment_deg": "toward_zero",
+    "trunk_lean_deg": None,
+    "fall_angle_deg": "higher",
+    "pull_ms": "lower",
+    "vertical_oscillation_cm": "lower",
+    "step_length_cm": None,
+    "vertical_ratio_pct": "lower",
+    "stance_time_percent": "lower",
+    "power_w": None,
+    "speed_mps": None,
+    "heart_rate_bpm": None,
+}
+
+#: Metric labels and units for people.
+LABELS: dict[str, tuple[str, str]] = {
+    "cadence_spm": ("cadence", "spm"),
+    "ground_contact_ms": ("ground contact", "ms"),
+    "flight_ms": ("flight", "ms"),
+    "duty_factor_pct": ("duty factor", "%"),
+    "foot_strike_angle_deg": ("foot strike angle", "°"),
+    "overstride_cm": ("overstride", "cm"),
+    "shin_angle_deg": ("shin angle", "°"),
+    "knee_flexion_ic_deg": ("knee flexion at contact", "°"),
+    "lean_deg": ("lean from the ankles", "°"),
+    "alignment_deg": ("alignment bend", "°"),
+    "trunk_lean_deg": ("trunk lean", "°"),
+    "fall_angle_deg": ("fall angle", "°"),
+    "pull_ms": ("pull time", "ms"),
+    "vertical_oscillation_cm": ("vertical oscillation", "cm"),
+    "step_length_cm": ("step length", "cm"),
+    "vertical_ratio_pct": ("vertical ratio", "%"),
+    "stance_time_percent": ("stance time", "%"),
+    "gct_balance_pct": ("contact balance (left)", "%"),
+    "power_w": ("power", "W"),
+    "speed_mps": ("speed", "m/s"),
+    "heart_rate_bpm": ("heart rate", "bpm"),
+}
+
+#: The metrics compared by default, in display order.
+DEFAULT_METRICS = (
+    "cadence_spm", "ground_contact_ms", "flight_ms", "duty_factor_pct", "vertical_oscillation_cm",
+    "vertical_ratio_pct", "overstride_cm", "foot_strike_angle_deg", "lean_deg", "alignment_deg",
+    "trunk_lean_deg", "shin_angle_deg", "knee_flexion_ic_deg", "fall_angle_deg", "pull_ms", "step_length_cm",
+)
+
+
+@dataclass(frozen=True)
+class MetricChange:
+    """One metric, session A (before) against session B (after)."""
+
+    metric: str
+    n_a: int
+    n_b: int
+    median_a: float
+    median_b: float
+    diff: float              # median(B) - median(A)
+    ci_low: float
+    ci_high: float
+    cliffs_delta: float
+    magnitude: str           # negligible / small / medium / large
+    verdict: str             # better / worse / no clear change / changed (no preferred direction)
+
+    @property
+    def clear(self) -> bool:
+        return self.ci_low > 0 or self.ci_high < 0
+
+
+def block_bootstrap_indices(n: int, *, n_boot: int, block_len: int, rng: np.random.Generator) -> np.ndarray:
+    """``(n_boot, n)`` row indices of moving-block bootstrap resamples of a series of length ``n``."""
+    block_len = int(max(1, min(block_len, n)))
+    n_blocks = -(-n // block_len)
+    starts = rng.integers(0, n - block_len + 1, size=(n_boot, n_blocks))
+    idx = (starts[:, :, None] + np.arange(block_len)[None, None, :]).reshape(n_boot, -1)
+    return idx[:, :n]
+
+
+def cliffs_delta(a: np.ndarray, b: np.ndarray) -> float:
+    """P(b > a) − P(b < a) over all pairs, from ranks (O((n+m) log(n+m)))."""
+    a = np.sort(np.asarray(a, float))
+    b = np.asarray(b, float)
+    if len(a) == 0 or len(b) == 0:
+        return float("nan")
+    below = np.searchsorted(a, b, side="left")          # a values < each b
+    above = len(a) - np.searchsorted(a, b, side="right")  # a values > each b
+    return float((below.sum() - above.sum()) / (len(a) * len(b)))
+
+
+def magnitude(delta: float) -> str:
+    d = abs(delta)
+    if not np.isfinite(d):
+        return "n/a"
+    return "negligible" if d < 0.147 else "small" if d < 0.33 else "medium" if d < 0.474 else "large"
+
+
+def _verdict(metric: str, median_a: float, median_b: float, clear: bool) -> str:
+    if not clear:
+        return "no clear change"
+    pref = PREFERRED.get(metric)
+    if pref is None:
+        return "changed"
+    if pref == "higher":
+        good = median_b > median_a
+    elif pref == "lower":
+        good = median_b < median_a
+    else:
+        good = abs(median_b) < abs(median_a)
+    return "better" if good else "worse"
+
+
+def compare_values(
+    metric: str,
+    a: np.ndarray,
+    b: np.ndarray,
+    *,
+    n_boot: int = 2000,
+    block_len: int = 10,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> MetricChange | None:
+    """Compare one metric's per-row values of session A (before) and B (after); None if either is empty."""
+    a = np.asarray(a, float)
+    b = np.asarray(b, float)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if len(a) < 2 or len(b) < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    ia = block_bootstrap_indices(len(a), n_boot=n_boot, block_len=block_len, rng=rng)
+    ib = block_bootstrap_indices(len(b), n_boot=n_boot, block_len=block_len, rng=rng)
+    boot = np.median(b[ib], axis=1) - np.median(a[ia], axis=1)
+    tail = (1.0 - confidence) / 2.0 * 100.0
+    lo, hi = np.percentile(boot, [tail, 100.0 - tail])
+    ma, mb = float(np.median(a)), float(np.median(b))
+    clear = bool(lo > 0 or hi < 0)
+    delta = cliffs_delta(a, b)
+    return MetricChange(metric=metric, n_a=len(a), n_b=len(b), median_a=ma, median_b=mb, diff=mb - ma,
+                        ci_low=float(lo), ci_high=float(hi), cliffs_delta=delta, magnitude=magnitude(delta),
+                        verdict=_verdict(metric, ma, mb, clear))
+
+
+def compare_results(
+    before: AnalysisResult,
+    after: AnalysisResult,
+    *,
+    metrics: tuple[str, ...] = DEFAULT_METRICS,
+    n_boot: int = 2000,
+    block_len: int = 10,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """One row per metric both sessions have: medians, difference, 95 % CI, Cliff's delta, verdict."""
+    out = []
+    for k, m in enumerate(metrics):
+        if m not in before.rows.columns or m not in after.rows.columns:
+            continue
+        change = compare_values(m, pd.to_numeric(before.rows[m], errors="coerce").to_numpy(float),
+                                pd.to_numeric(after.rows[m], errors="coerce").to_numpy(float),
+                                n_boot=n_boot, block_len=block_len, seed=seed + k)
+        if change is not None:
+            out.append(change)
+    cols = list(MetricChange.__dataclass_fields__)
+    return pd.DataFrame([c.__dict__ for c in out], columns=cols)
+
+
+def foot_strike_shift(before: AnalysisResult, after: AnalysisResult) -> dict[str, Any]:
+    """Share of each foot strike class before and after (fractions of classified contacts)."""
+    def shares(res: AnalysisResult) -> dict[str, float]:
+        if "foot_strike" not in res.rows.columns:
+            return {}
+        counts = res.rows["foot_strike"].dropna().value_counts()
+        total = counts.sum()
+        return {k: float(counts.get(k, 0) / total) for k in ("rearfoot", "midfoot", "forefoot")} if total else {}
+    return {"before": shares(before), "after": shares(after)}
+
+
+def provenance_flags(results: list[AnalysisResult], names: list[str] | None = None) -> list[str]:
+    """Plain warnings when sessions were analysed differently (engine version, source kind, settings, scale)."""
+    names = names or [f"session {i + 1}" for i in range(len(results))]
+    flags = []
+
+    def differs(getter, what):
+        values = {n: getter(r) for n, r in zip(names, results)}
+        if len({json_key(v) for v in values.values()}) > 1:
+            listed = "; ".join(f"{n}: {v if v not in (None, '') else 'none'}" for n, v in values.items())
+            flags.append(f"{what} differ ({listed}): differences may come from the analysis, not the runner")
+
+    differs(lambda r: r.leanline_version, "engine versions")
+    differs(lambda r: r.source.get("kind"), "input kinds")
+    differs(lambda r: r.scale_source, "length scales")
+    differs(lambda r: r.row_unit, "row units (steps vs watch records)")
+    gait = [{k: v for k, v in (r.settings or {}).items() if k not in ("height_cm", "treadmill_speed_kmh", "pose")}
+            for r in results]
+    if len({json_key(g) for g in gait}) > 1:
+        flags.append("analysis settings differ between the sessions: differences may come from the analysis, "
+                     "not the runner")
+    return flags
+
+
+def json_key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _unit_text(unit: str) -> str:
+    return unit if unit == "°" else f" {unit}"
+
+
+def plain_summary(changes: pd.DataFrame, *, max_items: int = 6) -> list[str]:
+    """Sentences a runner reads: the clear changes first (by effect size class, then metric order)."""
+    if changes.empty:
+        return ["No metric could be compared: the sessions share no measured metric."]
+    order = {m: k for k, m in enumerate(DEFAULT_METRICS)}
+    clear_mask = (changes["ci_low"] > 0) | (changes["ci_high"] < 0)
+    clear = changes[clear_mask].assign(
+        _size=lambda d: d["magnitude"].map({"large": 3, "medium": 2, "small": 1}).fillna(0), _order=lambda d: d["metric"].map(order).fillna(99))
+    clear = clear.sort_values(["_size", "_order"], ascending=[False, True], kind="stable")
+    lines = []
+    for _, c in clear.head(max_items).iterrows():
+        name, unit = LABELS.get(c["metric"], (c["metric"], ""))
+        d = 0 if unit in ("spm", "ms", "W", "bpm") else 1
+        ci = f"95 % CI {c['ci_low']:+.{d}f} to {c['ci_high']:+.{d}f}"
+        if c["metric"] == "overstride_cm" and abs(c["median_b"]) < abs(c["median_a"]):
+            text = (f"landing {abs(c['median_a']) - abs(c['median_b']):.{d}f} cm closer to the hips "
+                    f"({c['median_a']:.{d}f} → {c['median_b']:.{d}f} cm, {ci})")
+        else:
+            text = (f"{name} {c['diff']:+.{d}f}{_unit_text(unit)} ({c['median_a']:.{d}f} → "
+                    f"{c['median_b']:.{d}f}, {ci})")
+        lines.append(f"{text}: {c['verdict']}, {c['magnitude']} effect")
+    rest = clear.iloc[max_items:]
+    for verdict in ("better", "worse", "changed"):
+        names = [LABELS.get(m, (m, ""))[0] for m in rest.loc[rest["verdict"] == verdict, "metric"]]
+        if names:
+            lines.append(f"also {verdict}: {', '.join(names)}")
+    unclear = changes[~clear_mask]
+    if len(unclear):
+        lines.append("no clear change in " + ", ".join(LABELS.get(m, (m, ""))[0] for m in unclear["metric"]))
+    return lines
+
+
+def representative_step(rows: pd.DataFrame, *, metrics: tuple[str, ...] = (
+        "lean_deg", "alignment_deg", "overstride_cm", "foot_strike_angle_deg")) -> int | None:
+    """The row closest to the session's medians (sum of |robust z| over ``metrics``), or None.
+
+    Each metric is scaled by its median absolute deviation (×1.4826, floored so a metric that never
+    varies does not dominate), so the chosen contact is typical in every respect at once.
+    """
+    cols = [m for m in metrics if m in rows.columns]
+    if not cols or rows.empty:
+        return None
+    values = rows[cols].apply(pd.to_numeric, errors="coerce")
+    med = values.median()
+    mad = (values - med).abs().median() * 1.4826
+    scale = mad.where(mad > 1e-6, 1.0)
+    score = ((values - med).abs() / scale).sum(axis=1, min_count=1)
+    if score.notna().sum() == 0:
+        return None
+    return int(np.argmin(score.fillna(np.inf).to_numpy()))

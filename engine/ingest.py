@@ -1,0 +1,67 @@
+"""One analysis job: a file in, everything a library session needs out (result, key frames, media).
+
+The dashboard's Analyze page and the first-run seeding both go through :func:`ingest`; nothing here
+writes to the library, so a file that fails leaves the library exactly as it was.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.model import AnalysisResult
+from engine.pose.extract import ProgressFn
+from engine.render import KeyFrame, key_frames
+from engine.sources import analyze, load
+from engine.sources.landmarks_csv import write_landmark_csv
+
+
+@dataclass
+class Ingested:
+    """An analysed source ready to store: the result, one key frame per contact, and files to keep."""
+
+    result: AnalysisResult
+    key_frames: list[KeyFrame] = field(default_factory=list)
+    media: dict[str, Path] = field(default_factory=dict)
+
+
+def ingest(
+    path: str | Path,
+    *,
+    kind: str = "auto",
+    height_cm: float | None = None,
+    treadmill_speed_kmh: float | None = None,
+    placement: str | None = None,
+    progress: ProgressFn | None = None,
+    video: str | Path | None = None,
+    work_dir: str | Path | None = None,
+) -> Ingested:
+    """Analyse ``path`` and draw its contact frames.
+
+    Parameters
+    ----------
+    video
+        For a landmark CSV made from a clip: draw the key frames on that clip (and keep it with the
+        session). Without it, landmark CSVs get their skeleton drawn on a plain canvas.
+    work_dir
+        Where to write the landmark CSV of a video (default: a temporary folder). The caller keeps
+        or stores the files named in ``media`` before the folder goes away.
+    """
+    path = Path(path)
+    loaded = load(path, kind=kind, progress=progress)
+    result = analyze(path, height_cm=height_cm, treadmill_speed_kmh=treadmill_speed_kmh, loaded=loaded,
+                     placement=placement)
+    media: dict[str, Path] = {"source": path}
+    frames: list[KeyFrame] = []
+    if loaded.track is not None and result.row_unit == "step":
+        clip = path if loaded.kind == "video" else (Path(video) if video is not None else None)
+        frames = key_frames(clip, loaded.track, result.rows, crop=True)
+        if clip is not None:
+            media["video"] = clip
+        if loaded.kind == "video":
+            out = Path(work_dir or tempfile.mkdtemp(prefix="leanline-"))
+            media["landmarks"] = write_landmark_csv(loaded.track, out / f"{path.stem}_landmarks.csv")
+        else:
+            media["landmarks"] = path
+    return Ingested(result=result, key_frames=frames, media=media)

@@ -1,0 +1,40 @@
+"""First run: put the bundled before/after sample sessions into an empty library.
+
+The samples are the synthetic runner on a treadmill before and after a Pose Method block
+(``sample_data/README.md``). Each is stored from the BlazePose landmarks of its clip
+(``*_pose.csv``, what ``leanline analyze CLIP --landmarks-out`` writes, shipped so the first start
+does not wait for the pose model) with the clip kept for the contact frames and the frame scrubber.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.ingest import ingest
+from engine.store import Library
+
+SAMPLE_ATHLETE = "Sample runner"
+SAMPLE_HEIGHT_CM = 175.0
+SAMPLE_TREADMILL_KMH = 10.8
+#: (name, label, date, title)
+SAMPLE_SESSIONS = (
+    ("before", "before block", "2026-09-05", "Treadmill 10.8 km/h"),
+    ("after", "after block", "2026-11-07", "Treadmill 10.8 km/h"),
+)
+
+
+def seed_samples(lib: Library, samples_dir: str | Path) -> list[int]:
+    """Analyse and store the sample sessions; returns the new session ids (none if files are missing)."""
+    samples_dir = Path(samples_dir)
+    ids = []
+    for name, label, day, title in SAMPLE_SESSIONS:
+        pose, clip = samples_dir / f"{name}_pose.csv", samples_dir / f"{name}.mp4"
+        if not pose.is_file():
+            continue
+        job = ingest(pose, kind="landmarks", height_cm=SAMPLE_HEIGHT_CM, treadmill_speed_kmh=SAMPLE_TREADMILL_KMH,
+                     video=clip if clip.is_file() else None)
+        job.result.source["clip"] = clip.name
+        ids.append(lib.save_session(job.result, athlete=SAMPLE_ATHLETE, title=title, label=label, session_date=day,
+                                    tags=["sample"], source_name=pose.name, height_cm=SAMPLE_HEIGHT_CM,
+                                    key_frames=job.key_frames, media=job.media))
+    return ids
