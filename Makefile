@@ -3,7 +3,7 @@
 #   make test   install everything and run the test suite
 UV := python3 -m uv
 
-.PHONY: run test bootstrap
+.PHONY: run test bootstrap browser
 
 bootstrap:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv>=0.5"
@@ -12,5 +12,8 @@ bootstrap:
 run: bootstrap
 	$(UV) run --frozen leanline dashboard
 
-test: bootstrap
+browser:
+	@bash scripts/install-browser.sh
+
+test: bootstrap browser
 	$(UV) run --frozen pytest

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -39,7 +40,7 @@ height = c1.number_input("Runner's height (cm)", min_value=0.0, max_value=230.0,
 treadmill = c1.number_input("Treadmill speed (km/h, 0 if overground)", min_value=0.0, max_value=30.0, value=0.0,
                             step=0.1, key="an_treadmill")
 session_date = c2.date_input("Session date", value=date.today(), key="an_date")
-title = c2.text_input("Title", value=Path(upload.name).stem if upload else "", max_chars=120, key="an_title")
+title = c2.text_input("Title", max_chars=120, key="an_title", placeholder="the file's name if left empty")
 label = c2.selectbox("Label", ["", "before block", "after block", "during block", "race", "drill"],
                      accept_new_options=True, key="an_label")
 placement = c2.selectbox("Sensor placement (IMU files)", ["waist", "foot", "wrist"], key="an_placement",
@@ -55,7 +56,8 @@ if st.button("Analyze and save", type="primary", disabled=upload is None, key="a
         st.error(f"{suffix or 'files without an extension'} cannot be analysed; use one of {', '.join(UPLOAD_TYPES)}")
         st.stop()
     with tempfile.TemporaryDirectory(prefix="leanline-upload-") as tmp:
-        path = Path(tmp) / f"upload{suffix}"          # never the user's file name on disk
+        safe_stem = re.sub(r"[^A-Za-z0-9_-]+", "_", Path(upload.name).stem).strip("_")[:60] or "upload"
+        path = Path(tmp) / f"{safe_stem}{suffix}"      # a sanitised name: no paths, no odd characters
         path.write_bytes(upload.getvalue())
         bar = st.progress(0.0, text="Reading the file ...")
         meter = RateMeter()
@@ -76,7 +78,7 @@ if st.button("Analyze and save", type="primary", disabled=upload is None, key="a
                                    height_cm=height or None, key_frames=job.key_frames, media=job.media)
         except LeanlineError as exc:
             bar.empty()
-            st.error(f"{upload.name}: {exc}")
+            st.error(str(exc) if path.name in str(exc) else f"{upload.name}: {exc}")
             st.caption("Nothing was added to the library.")
             st.stop()
         except Exception as exc:  # a bug must not leave a half-stored session or a raw traceback

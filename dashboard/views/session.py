@@ -42,9 +42,9 @@ if stored.notes:
 
 # -- summary cards ------------------------------------------------------------------------------
 cards = figures.summary_cards(res.summary)
-for start in range(0, len(cards), 6):
-    cols = st.columns(6)
-    for col, card in zip(cols, cards[start:start + 6]):
+for start in range(0, len(cards), 4):
+    cols = st.columns(4)
+    for col, card in zip(cols, cards[start:start + 4]):
         with col.container(border=True):
             st.metric(card.title, card.value, help=card.detail)
             if card.band:

@@ -29,6 +29,16 @@ AFTER = RunnerParams(
 SAMPLE_HEIGHT_CM = 175.0
 
 
+def write_pose_csv(clip: Path, out: Path) -> Path:
+    """BlazePose's landmarks of a clip as a landmark CSV (what ``--landmarks-out`` writes).
+
+    The dashboard seeds its library from these, so the first start does not wait for the pose model.
+    """
+    from engine.sources import load
+
+    return write_landmark_csv(load(clip, kind="video").track, out)
+
+
 def write_samples(directory: str | Path, *, clips: bool = True) -> list[Path]:
     """Write ``before``/``after`` landmark CSVs and clips with their truth tables and parameters."""
     out = Path(directory)
@@ -45,6 +55,7 @@ def write_samples(directory: str | Path, *, clips: bool = True) -> list[Path]:
 
             write_clip(out / f"{name}.mp4", clip_params(params), style="blue", crf=26)
             written.append(out / f"{name}.mp4")
+            written.append(write_pose_csv(out / f"{name}.mp4", out / f"{name}_pose.csv"))
     return written
 
 

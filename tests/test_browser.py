@@ -1,0 +1,165 @@
+"""The dashboard in a real browser: Debian's chromium, headless, driven by Selenium.
+
+Starts ``leanline dashboard`` on a free port with an empty library folder, then: the seeded
+comparison is on the first page; a landmark CSV uploaded on the Analyze page is analysed, stored and
+opened on the Session page with its table and charts; a text file named .mp4 gets a clear message
+and leaves the library as it was. Screenshots go to ``$LEANLINE_SCREENSHOTS`` when it is set.
+
+Skipped where chromium is not installed, except under CI (``.ci/run`` installs it), where a missing
+browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from engine.store import Library
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+
+pytestmark = pytest.mark.slow
+
+if not (CHROMIUM and DRIVER):
+    if os.environ.get("CI"):
+        raise RuntimeError("the browser test needs Debian's chromium and chromium-driver; .ci/run installs them")
+    pytest.skip("chromium / chromedriver not installed (apt-get install chromium chromium-driver)",
+                allow_module_level=True)
+
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+WAIT_S = 90
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    data = tmp_path_factory.mktemp("library")
+    port = _free_port()
+    env = dict(os.environ, LEANLINE_DATA_DIR=str(data))
+    log = (tmp_path_factory.mktemp("log") / "server.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "dashboard", "--headless", "--port", str(port)],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("the dashboard did not start")
+    yield url, data
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    opts = webdriver.ChromeOptions()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1440,2400"):
+        opts.add_argument(arg)
+    opts.binary_location = CHROMIUM
+    driver = webdriver.Chrome(service=Service(DRIVER), options=opts)   # no driver download: Debian's
+    yield driver
+    driver.quit()
+
+
+def _wait_text(driver, text: str, timeout: float = WAIT_S) -> None:
+    WebDriverWait(driver, timeout).until(lambda d: text in d.find_element(By.TAG_NAME, "body").text,
+                                         message=f"'{text}' never appeared")
+
+
+def _shot(driver, name: str) -> None:
+    folder = os.environ.get("LEANLINE_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        time.sleep(2)   # let charts and images finish drawing
+        driver.save_screenshot(str(Path(folder) / f"{name}.png"))
+
+
+def _button(driver, label: str):
+    return driver.find_element(By.XPATH, f"//button[.//p[normalize-space()='{label}']]")
+
+
+def test_seeded_comparison_is_the_first_page(server, browser):
+    url, data = server
+    t0 = time.monotonic()
+    browser.get(url)
+    _wait_text(browser, "Compare sessions")
+    _wait_text(browser, "better, large effect")
+    WebDriverWait(browser, WAIT_S).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".js-plotly-plot"))
+    print(f"seeded comparison on screen {time.monotonic() - t0:.1f} s after the first request")
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "cadence +" in body and "closer to the hips" in body
+    images = browser.find_elements(By.CSS_SELECTOR, "[data-testid='stImage'] img")
+    WebDriverWait(browser, WAIT_S).until(lambda d: all(i.get_property("naturalWidth") > 0 for i in images))
+    assert len(images) == 2
+    _shot(browser, "compare")
+    assert len(Library(data).sessions()) == 2
+
+
+def test_upload_analyse_and_review(server, browser):
+    url, data = server
+    browser.get(f"{url}/analyze")
+    _wait_text(browser, "MB per file")
+    upload = browser.find_element(By.CSS_SELECTOR, "input[type='file']")
+    upload.send_keys(str(ROOT / "sample_data" / "after_landmarks.csv"))
+    WebDriverWait(browser, WAIT_S).until(lambda d: _button(d, "Analyze and save").is_enabled())
+    _shot(browser, "analyze")
+    _button(browser, "Analyze and save").click()
+    WebDriverWait(browser, WAIT_S).until(lambda d: "/session" in d.current_url)
+    _wait_text(browser, "Per-step table")
+    WebDriverWait(browser, WAIT_S).until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid='stDataFrame']"))
+    WebDriverWait(browser, WAIT_S).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".js-plotly-plot"))
+    _wait_text(browser, "after_landmarks")
+    _shot(browser, "session")
+    listing = Library(data).sessions()
+    assert len(listing) == 3 and "after_landmarks.csv" in set(listing["source_name"])
+
+
+def test_a_bad_upload_says_why_and_changes_nothing(server, browser, tmp_path):
+    url, data = server
+    before = Library(data).sessions().drop(columns=["created_at"])
+    fake = tmp_path / "holiday.mp4"
+    fake.write_text("this is a text file, not a video\n")
+    browser.get(f"{url}/analyze")
+    _wait_text(browser, "MB per file")
+    browser.find_element(By.CSS_SELECTOR, "input[type='file']").send_keys(str(fake))
+    WebDriverWait(browser, WAIT_S).until(lambda d: _button(d, "Analyze and save").is_enabled())
+    _button(browser, "Analyze and save").click()
+    _wait_text(browser, "Nothing was added to the library")
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "holiday.mp4 is not a video" in body and "Traceback" not in body
+    _shot(browser, "bad_upload")
+    assert Library(data).sessions().drop(columns=["created_at"]).equals(before)
+
+
+def test_library_page_lists_the_athlete(server, browser):
+    url, _ = server
+    browser.get(f"{url}/library")
+    _wait_text(browser, "Edit a session")
+    _shot(browser, "library")
+    # the athlete picker shows its value in an input-like element: look in the page source
+    WebDriverWait(browser, WAIT_S).until(lambda d: "Sample runner (3 sessions)" in d.page_source)
