@@ -2,8 +2,8 @@
 
 Builds a library with two long synthetic sessions (about 11 minutes at 180 spm each), then prints:
 the statistics alone (compare_results), the figures alone, and the whole Compare page script run
-through streamlit's AppTest (everything the server does before sending the page), best of three.
-Target: the page in under 2 s.
+through streamlit's AppTest (everything the server does before sending the page), first view with
+the statistics computed and later reruns with them cached, best of three. Target: under 2 s.
 
     uv run python benchmarks/bench_compare.py
 """
@@ -47,7 +47,7 @@ def main() -> None:
     a, b = long_session(165.0, 1), long_session(178.0, 2)
     print(f"two sessions: {len(a.rows)} and {len(b.rows)} steps (built in {time.perf_counter() - t0:.1f} s)")
     stats_s, changes = best_of(3, lambda: compare_results(a, b))
-    print(f"statistics (16 metrics, 2000 block-bootstrap resamples)  {stats_s:6.2f} s")
+    print(f"statistics (16 metrics, 1000 block-bootstrap resamples)  {stats_s:6.2f} s")
     fig_s, _ = best_of(3, lambda: [figures.change_figure(changes)] + [
         figures.distribution_figure([("a", a.rows), ("b", b.rows)], m) for m in changes["metric"][:6]])
     print(f"figures (change + 6 distributions)                       {fig_s:6.2f} s")
@@ -58,11 +58,20 @@ def main() -> None:
             res.source = {"kind": "landmarks", "sha256": "0" * 64, "fps": 60.0}
             lib.save_session(res, athlete="Bench", title="long run", label=label, session_date=day,
                              source_name="bench.csv")
+        import streamlit as st
+
         at = AppTest.from_file(str(APP), default_timeout=120)
-        at.run()                                   # warm: imports, caches
-        page_s, _ = best_of(3, lambda: at.run())
+        at.run()                                   # imports, library handle
+
+        def cold():
+            st.cache_data.clear()                  # statistics computed afresh, as on a first visit
+            return at.run()
+
+        cold_s, _ = best_of(3, cold)
         assert not at.exception, at.exception
-        print(f"Compare page, whole script run (server side)             {page_s:6.2f} s  (target < 2 s)")
+        warm_s, _ = best_of(3, lambda: at.run())
+        print(f"Compare page, first view (statistics computed)           {cold_s:6.2f} s  (target < 2 s)")
+        print(f"Compare page, any later rerun (statistics cached)        {warm_s:6.2f} s")
 
 
 if __name__ == "__main__":

@@ -40,9 +40,15 @@ if len({s.athlete_id for s in sessions}) > 1:
 for flag in provenance_flags([s.result for s in sessions], [s.display_name for s in sessions]):
     st.warning(flag, icon="⚠️")
 
+@st.cache_data(show_spinner="Bootstrapping the confidence intervals ...", max_entries=32)
+def _changes(base_key: tuple, other_key: tuple, _base, _other) -> pd.DataFrame:
+    """The statistics of one pair, cached by the sessions' ids and stored times (edits keep them)."""
+    return compare_results(_base.result, _other.result)
+
+
 comparisons = []
 for other in sessions[1:]:
-    changes = compare_results(base.result, other.result)
+    changes = _changes((base.id, base.created_at), (other.id, other.created_at), base, other)
     comparisons.append((other, changes))
     st.subheader(f"{base.session_date} {base.label or base.title}  →  {other.session_date} {other.label or other.title}")
     for line in plain_summary(changes):

@@ -35,8 +35,17 @@ unit = "contacts" if res.row_unit == "step" else "watch records"
 st.caption(f"{stored.athlete} · {stored.session_date}" + (f" · {stored.label}" if stored.label else "")
            + f" · {stored.source_name} ({stored.kind}) · {len(rows)} {unit}"
            + (f" · {res.direction.replace('_', ' ')}" if res.direction else ""))
-for w in res.warnings:
-    st.warning(w, icon="⚠️")
+if len(res.warnings) <= 3:
+    for w in res.warnings:
+        st.warning(w, icon="⚠️")
+else:
+    dropped = sum("was dropped" in w for w in res.warnings)
+    st.warning(f"{len(res.warnings)} warnings from the analysis"
+               + (f", {dropped} of them contacts left out because they could not be measured" if dropped else "")
+               + ". Read them before trusting the numbers.", icon="⚠️")
+    with st.expander("All warnings"):
+        for w in res.warnings:
+            st.markdown(f"- {w}", unsafe_allow_html=False)
 if stored.notes:
     st.info(stored.notes, icon="📝")
 
