@@ -128,7 +128,7 @@ def _analyze(args: argparse.Namespace) -> int:
     if video_only and loaded.kind != "video" and not (args.landmarks_out and loaded.track is not None):
         raise LeanlineError(f"{', '.join(video_only)} need a video input")
     result = analyze(args.path, height_cm=args.height_cm, treadmill_speed_kmh=args.treadmill_speed_kmh,
-                     loaded=loaded)
+                     loaded=loaded, placement=args.placement)
     if args.landmarks_out and loaded.track is not None:
         from engine.sources.landmarks_csv import write_landmark_csv
 

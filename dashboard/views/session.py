@@ -114,7 +114,7 @@ if tcol and rows[tcol].notna().any():
 else:
     st.plotly_chart(figures.timeline_figure(rows, metrics), width="stretch", key="timeline")
 
-if res.row_unit == "step" and "foot_strike" in rows.columns:
+if res.row_unit == "step" and "foot_strike" in rows.columns and rows["foot_strike"].notna().any():
     c1, c2 = st.columns([1, 2])
     c1.plotly_chart(figures.foot_strike_figure(rows), width="stretch", key="strike")
     with c2:

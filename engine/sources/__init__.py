@@ -2,8 +2,8 @@
 
 Each reader ends in the same types (a :class:`~engine.model.LandmarkTrack` for pose data), so that
 everything after it is shared. Kinds: ``landmarks`` (landmark CSV), ``video`` (BlazePose, see
-:mod:`engine.pose`) and ``fit`` (record rows, see :mod:`engine.sources.fit`); ``imu`` is recognised
-and refused with a clear message until its reader exists.
+:mod:`engine.pose`) ``fit`` (record rows, see :mod:`engine.sources.fit`) and ``imu`` (raw accelerometer CSV or zip,
+see :mod:`engine.sources.imu` and :mod:`engine.gait.imu`).
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ class Loaded:
     world_px_per_cm: float | None = None
     warnings: list[str] = field(default_factory=list)
     report: dict[str, Any] = field(default_factory=dict)
+    imu: Any = None
 
 
 def load(
@@ -98,8 +99,9 @@ def load(
                       warnings=vt.warnings, report=vt.report)
     if kind == "fit":
         return Loaded(kind=kind, sha256=sha)
-    raise BadInputError(f"{path.name}: reading {kind} files is not available in this version; "
-                        "analyse a video, a FIT file or a landmark CSV instead")
+    from engine.sources.imu import read_imu
+
+    return Loaded(kind=kind, sha256=sha, imu=read_imu(path))
 
 
 def analyze(
@@ -124,6 +126,15 @@ def analyze(
         from engine.sources.fit import read_fit
 
         return read_fit(path, sha256=src.sha256)
+    if src.kind == "imu":
+        from engine.gait.imu import analyze_imu
+        from engine.sources.imu import PLACEMENTS
+
+        if placement not in PLACEMENTS:
+            raise BadInputError(f"{path.name}: say where the sensor was worn: --placement {'|'.join(PLACEMENTS)}")
+        result = analyze_imu(src.imu, placement=placement)
+        result.source.update({"path": str(path), "sha256": src.sha256})
+        return result
     track = src.track
     result = analyze_track(track, height_cm=height_cm, treadmill_speed_kmh=treadmill_speed_kmh, settings=settings,
                            world_px_per_cm=src.world_px_per_cm)

@@ -1,0 +1,219 @@
+"""Raw IMU recordings (accelerometer, optionally gyroscope) read into one validated signal type.
+
+Formats recognised from the header: the generic ``time, ax, ay, az[, gx, gy, gz]`` (also ``x, y, z``
+and ``acc_x`` ...), phyphox's "Acceleration x (m/s^2)" columns, and Sensor Logger exports
+(``TotalAcceleration.csv``, or ``Accelerometer.csv`` plus ``Gravity.csv``, alone or in the app's
+zip). Separators ``,`` ``;`` or tab. Acceleration in g or m/s² (from the header's unit, else from
+the size of gravity: a recording's median magnitude is ~1 in g and ~9.8 in m/s²); time in s, ms or
+ns (from the header, else from the sampling interval). Everything is resampled to a fixed rate.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from engine.errors import BadInputError
+
+G = 9.80665
+RATE_HZ = 100.0
+PLACEMENTS = ("waist", "foot", "wrist")
+
+_TIME_NAMES = ("time_s", "time", "t", "seconds_elapsed", "timestamp", "time (s)", "elapsed")
+_AXIS_SETS = (
+    ("ax", "ay", "az"), ("acc_x", "acc_y", "acc_z"), ("accx", "accy", "accz"), ("x", "y", "z"),
+    ("acceleration x", "acceleration y", "acceleration z"),
+)
+_GYRO_SETS = (("gx", "gy", "gz"), ("gyr_x", "gyr_y", "gyr_z"), ("gyro_x", "gyro_y", "gyro_z"),
+              ("gyroscope x", "gyroscope y", "gyroscope z"))
+
+
+@dataclass
+class ImuSignal:
+    """Accelerometer (m/s², sensor axes, gravity included) and optional gyroscope (rad/s) on a uniform clock."""
+
+    time_s: np.ndarray
+    acc_mps2: np.ndarray
+    rate_hz: float
+    gyro_rads: np.ndarray | None = None
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def duration_s(self) -> float:
+        return float(self.time_s[-1] - self.time_s[0]) if len(self.time_s) else 0.0
+
+
+def _clean(name: str) -> tuple[str, str]:
+    """(bare lower-case name, unit text) of a header cell such as 'Acceleration x (m/s^2)'."""
+    name = str(name).strip().strip('"').lower()
+    m = re.match(r"^(.*?)\s*[\(\[]([^\)\]]*)[\)\]]\s*$", name)
+    return (m.group(1).strip(), m.group(2).strip()) if m else (name, "")
+
+
+def _read_table(text: str, name: str) -> pd.DataFrame:
+    first = next((ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")), "")
+    sep = max((",", ";", "\t"), key=first.count)
+    try:
+        return pd.read_csv(io.StringIO(text), sep=sep, comment="#", skipinitialspace=True)
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise BadInputError(f"{name}: not a readable CSV ({exc})") from None
+
+
+def _find(cols: dict[str, str], names) -> str | None:
+    for n in names:
+        if n in cols:
+            return cols[n]
+    return None
+
+
+def _columns(df: pd.DataFrame, name: str) -> tuple[str, tuple[str, str, str], tuple[str, str, str] | None, dict]:
+    bare = {}
+    units = {}
+    for c in df.columns:
+        b, u = _clean(c)
+        bare.setdefault(b, c)
+        units[c] = u
+    time_col = _find(bare, _TIME_NAMES)
+    acc = next((tuple(bare[a] for a in s) for s in _AXIS_SETS if all(a in bare for a in s)), None)
+    gyro = next((tuple(bare[a] for a in s) for s in _GYRO_SETS if all(a in bare for a in s)), None)
+    linear = any(b.startswith("linear acceleration") for b in bare)
+    problems = []
+    if time_col is None:
+        problems.append("no time column (time_s, time, t, seconds_elapsed or 'Time (s)')")
+    if acc is None:
+        problems.append("no accelerometer columns (ax, ay, az / x, y, z / acc_x ... / 'Acceleration x (m/s^2)')"
+                        + (" - 'Linear Acceleration' has gravity removed: export 'Acceleration with g'" if linear else ""))
+    if problems:
+        raise BadInputError(f"{name}: {'; '.join(problems)}; found columns: {', '.join(map(str, df.columns))}")
+    return time_col, acc, gyro, {c: units[c] for c in df.columns}
+
+
+def _time_seconds(t: np.ndarray, unit: str, declared: str) -> tuple[np.ndarray, str]:
+    unit = (declared if declared != "auto" else unit).lower()
+    if unit in ("s", "sec", "seconds"):
+        return t - t[0], "s"
+    if unit in ("ms", "millis", "milliseconds"):
+        return (t - t[0]) / 1e3, "ms"
+    if unit in ("ns", "nanoseconds"):
+        return (t - t[0]) / 1e9, "ns"
+    dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
+    # plausible IMU rates are 10-2000 Hz; pick the unit that puts the interval in 0.5-100 ms
+    for scale, name in ((1.0, "s"), (1e-3, "ms"), (1e-6, "us"), (1e-9, "ns")):
+        if 5e-4 <= dt * scale <= 0.1:
+            return (t - t[0]) * scale, name
+    raise BadInputError(f"cannot tell the time unit: the median sampling interval is {dt:g} in the file's units")
+
+
+def _acc_scale(acc: np.ndarray, unit: str, declared: str, name: str) -> tuple[float, str]:
+    unit = (declared if declared != "auto" else unit).lower().replace(" ", "")
+    norm = float(np.median(np.linalg.norm(acc, axis=1)))
+    if unit == "g":
+        scale, text = G, "g"
+    elif unit in ("m/s^2", "m/s2", "m/s²", "mps2"):
+        scale, text = 1.0, "m/s^2"
+    elif 0.3 <= norm <= 3.0:                 # a foot or ankle sensor's median includes impacts
+        scale, text = G, "g (detected)"
+    elif 3.0 < norm <= 30.0:
+        scale, text = 1.0, "m/s^2 (detected)"
+    elif norm < 0.3:
+        scale, text = 1.0, "unknown"
+    else:
+        raise BadInputError(f"{name}: acceleration magnitude {norm:.1f} is neither g nor m/s^2; declare the unit")
+    if norm * scale < 0.6 * G:
+        raise BadInputError(f"{name}: the acceleration has no gravity in it (median magnitude "
+                            f"{norm * scale / G:.2f} g); leanline needs acceleration including gravity "
+                            "(phyphox 'Acceleration with g', Sensor Logger TotalAcceleration)")
+    return scale, text
+
+
+def signal_from_table(df: pd.DataFrame, *, name: str, acc_unit: str = "auto", time_unit: str = "auto",
+                      rate_hz: float = RATE_HZ) -> ImuSignal:
+    """Validate a table of samples and resample it to ``rate_hz``; every problem is named at once."""
+    time_col, acc_cols, gyro_cols, units = _columns(df, name)
+    cols = [time_col, *acc_cols, *(gyro_cols or ())]
+    data = df[cols].apply(pd.to_numeric, errors="coerce")
+    problems = []
+    bad = data.index[data.isna().any(axis=1)]
+    if len(bad):
+        rows = ", ".join(str(i + 2) for i in bad[:5]) + (" ..." if len(bad) > 5 else "")
+        problems.append(f"{len(bad)} rows with empty or non-numeric values (file lines {rows})")
+    t = data[time_col].to_numpy(float)
+    back = np.flatnonzero(np.diff(t) <= 0) if len(bad) == 0 else np.array([], int)
+    if len(back):
+        problems.append(f"time does not increase at {len(back)} places (first at file line {back[0] + 3})")
+    if len(data) < 2 or (len(bad) == 0 and t[-1] - t[0] <= 0):
+        problems.append("fewer than two samples")
+    if problems:
+        raise BadInputError(f"{name}: " + "; ".join(problems))
+    t_s, t_unit = _time_seconds(t, units.get(time_col, ""), time_unit)
+    acc = data[list(acc_cols)].to_numpy(float)
+    scale, a_unit = _acc_scale(acc, units.get(acc_cols[0], ""), acc_unit, name)
+    if t_s[-1] < 10.0:
+        raise BadInputError(f"{name}: only {t_s[-1]:.1f} s of data; a run needs at least 10 s")
+    grid = np.arange(0.0, t_s[-1], 1.0 / rate_hz)
+    acc_u = np.column_stack([np.interp(grid, t_s, acc[:, k] * scale) for k in range(3)])
+    gyro_u = None
+    if gyro_cols:
+        g = data[list(gyro_cols)].to_numpy(float)
+        if "deg" in units.get(gyro_cols[0], ""):
+            g = np.deg2rad(g)
+        gyro_u = np.column_stack([np.interp(grid, t_s, g[:, k]) for k in range(3)])
+    rate_in = 1.0 / float(np.median(np.diff(t_s)))
+    return ImuSignal(time_s=grid, acc_mps2=acc_u, rate_hz=rate_hz, gyro_rads=gyro_u,
+                     meta={"acc_unit": a_unit, "time_unit": t_unit, "source_rate_hz": round(rate_in, 2),
+                           "samples_in": int(len(t))})
+
+
+def _sensor_logger(files: dict[str, str], name: str) -> pd.DataFrame | None:
+    """Sensor Logger: TotalAcceleration, or Accelerometer + Gravity (both without/with g split)."""
+    low = {Path(k).name.lower(): v for k, v in files.items()}
+    if "totalacceleration.csv" in low:
+        return _read_table(low["totalacceleration.csv"], name)
+    if "accelerometer.csv" in low and "gravity.csv" in low:
+        acc = _read_table(low["accelerometer.csv"], name)
+        grav = _read_table(low["gravity.csv"], name)
+        n = min(len(acc), len(grav))
+        out = acc.iloc[:n].copy()
+        for ax in ("x", "y", "z"):
+            out[ax] = acc[ax].to_numpy()[:n] + grav[ax].to_numpy()[:n]
+        return out
+    if "accelerometer.csv" in low:
+        return _read_table(low["accelerometer.csv"], name)
+    return None
+
+
+def read_imu(path: str | Path, *, acc_unit: str = "auto", time_unit: str = "auto",
+             rate_hz: float = RATE_HZ) -> ImuSignal:
+    """Read a CSV or a Sensor Logger zip into an :class:`ImuSignal`.
+
+    Raises
+    ------
+    BadInputError : unreadable file, missing columns, NaNs, time going backwards, unknown units.
+    """
+    path = Path(path)
+    name = path.name
+    if path.suffix.lower() == ".zip":
+        try:
+            with zipfile.ZipFile(path) as zf:
+                files = {n: zf.read(n).decode("utf-8-sig", errors="replace") for n in zf.namelist()
+                         if n.lower().endswith(".csv")}
+        except zipfile.BadZipFile:
+            raise BadInputError(f"{name} is not a readable zip file") from None
+        df = _sensor_logger(files, name)
+        if df is None:
+            if len(files) == 1:
+                df = _read_table(next(iter(files.values())), name)
+            else:
+                raise BadInputError(f"{name}: no TotalAcceleration.csv or Accelerometer.csv inside "
+                                    f"(found: {', '.join(sorted(files)) or 'no CSV files'})")
+    else:
+        df = _read_table(path.read_text(encoding="utf-8-sig", errors="replace"), name)
+    sig = signal_from_table(df, name=name, acc_unit=acc_unit, time_unit=time_unit, rate_hz=rate_hz)
+    sig.meta["format"] = "zip" if path.suffix.lower() == ".zip" else "csv"
+    return sig

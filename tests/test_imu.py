@@ -1,0 +1,135 @@
+"""Raw IMU CSV: formats, units, bad input, synthetic waist truth, and the real 25-minute run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine.errors import BadInputError, NotRunningError
+from engine.sources import analyze
+from engine.sources.imu import read_imu
+from engine.synth.imu import ImuNoise, waist_signal, write_waist_csv
+from engine.synth.runner import RunnerParams
+
+ROOT = Path(__file__).resolve().parent.parent
+REAL = ROOT.parent / "shared" / "realdata" / "imu"
+
+
+@pytest.mark.parametrize("cadence,vo", [(158.0, 10.5), (171.0, 8.0), (184.0, 6.0)])
+def test_synthetic_waist_with_noise_bias_and_drift(tmp_path, cadence, vo):
+    params = RunnerParams(cadence_spm=cadence, vertical_oscillation_cm=vo, duration_s=60.0, treadmill=True)
+    truth = write_waist_csv(tmp_path / "waist.csv", params, noise=ImuNoise(noise_g=0.08, drift_g_per_min=0.02),
+                            seed=int(cadence))
+    res = analyze(tmp_path / "waist.csv", kind="imu", placement="waist")
+    assert res.source["kind"] == "imu" and res.settings["placement"] == "waist"
+    assert res.summary["cadence_spm"]["median"] == pytest.approx(truth["cadence_spm"].median(), rel=0.01)
+    assert res.summary["vertical_oscillation_cm"]["median"] == pytest.approx(
+        truth["vertical_oscillation_cm"].median(), abs=1.0)
+    assert abs(len(res.rows) - len(truth)) <= 2                      # every step, none invented
+    assert res.rows["ground_contact_ms"].isna().all()                # not measured: empty, not guessed
+    assert any("mid-stance" in w for w in res.warnings)
+
+
+def _frame(params: RunnerParams) -> tuple[np.ndarray, np.ndarray]:
+    return waist_signal(params, noise=ImuNoise(noise_g=0.02), seed=1)
+
+
+@pytest.mark.parametrize("variant", ["m/s^2 ms semicolon", "ns", "phyphox", "sensor logger zip", "wrist"])
+def test_export_formats_give_the_same_cadence(tmp_path, variant):
+    params = RunnerParams(cadence_spm=176.0, duration_s=40.0, treadmill=True)
+    t, acc = _frame(params)
+    placement = "waist"
+    if variant == "m/s^2 ms semicolon":
+        path = tmp_path / "a.csv"
+        pd.DataFrame({"time_ms": t * 1e3, "ax": acc[:, 0] * 9.80665, "ay": acc[:, 1] * 9.80665,
+                      "az": acc[:, 2] * 9.80665}).rename(columns={"time_ms": "time"}).to_csv(path, sep=";", index=False)
+    elif variant == "ns":
+        path = tmp_path / "a.csv"
+        pd.DataFrame({"timestamp": (1.7e18 + t * 1e9).astype(np.int64), "x": acc[:, 0], "y": acc[:, 1],
+                      "z": acc[:, 2]}).to_csv(path, index=False)
+    elif variant == "phyphox":
+        path = tmp_path / "Raw Data.csv"
+        pd.DataFrame({"Time (s)": t, "Acceleration x (m/s^2)": acc[:, 0] * 9.80665,
+                      "Acceleration y (m/s^2)": acc[:, 1] * 9.80665, "Acceleration z (m/s^2)": acc[:, 2] * 9.80665,
+                      "Absolute acceleration (m/s^2)": np.linalg.norm(acc, axis=1) * 9.80665}).to_csv(path, index=False)
+    elif variant == "sensor logger zip":
+        path = tmp_path / "run.zip"
+        table = pd.DataFrame({"time": (1.7e18 + t * 1e9).astype(np.int64), "seconds_elapsed": t,
+                              "z": acc[:, 2] * 9.80665, "y": acc[:, 1] * 9.80665, "x": acc[:, 0] * 9.80665})
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr("TotalAcceleration.csv", table.to_csv(index=False))
+            zf.writestr("Metadata.csv", "version,device\n1,phone\n")
+    else:
+        path = tmp_path / "a.csv"
+        pd.DataFrame({"time": t, "ax": acc[:, 0], "ay": acc[:, 1], "az": acc[:, 2]}).to_csv(path, index=False)
+        placement = "wrist"
+    res = analyze(path, kind="imu", placement=placement)
+    assert res.summary["cadence_spm"]["median"] == pytest.approx(176.0, rel=0.01), variant
+
+
+def _write(tmp_path, text: str, name: str = "bad.csv") -> Path:
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_bad_files_are_named(tmp_path):
+    with pytest.raises(BadInputError, match=r"no accelerometer columns.*found columns: time, speed"):
+        read_imu(_write(tmp_path, "time,speed\n0,1\n0.01,2\n"))
+    rows = "\n".join(f"{i * 0.01:.2f},0,0,1" for i in range(2000))
+    back = rows.replace("\n0.50,", "\n0.20,", 1)
+    with pytest.raises(BadInputError, match="time does not increase at 1 places"):
+        read_imu(_write(tmp_path, "t,ax,ay,az\n" + back))
+    with pytest.raises(BadInputError, match="1 rows with empty or non-numeric values"):
+        read_imu(_write(tmp_path, "t,ax,ay,az\n" + rows.replace("\n0.30,0,0,1", "\n0.30,0,nan_here,1", 1)))
+    linear = "\n".join(f"{i * 0.01:.2f},0.01,0.02,0.01" for i in range(2000))
+    with pytest.raises(BadInputError, match="no gravity"):
+        read_imu(_write(tmp_path, "Time (s),Linear Acceleration x (m/s^2),Acceleration x (m/s^2),"
+                                  "Acceleration y (m/s^2),Acceleration z (m/s^2)\n"
+                        + "\n".join(f"{i * 0.01:.2f},0,0.01,0.02,0.01" for i in range(2000))))
+    with pytest.raises(BadInputError, match="only 2.0 s"):
+        read_imu(_write(tmp_path, "t,ax,ay,az\n" + "\n".join(f"{i * 0.01:.2f},0,0,1" for i in range(201))))
+    with pytest.raises(BadInputError, match="not a readable zip"):
+        read_imu(_write(tmp_path, linear, "x.zip"))
+    with pytest.raises(BadInputError, match="say where the sensor was worn"):
+        t, acc = _frame(RunnerParams(duration_s=20.0))
+        p = tmp_path / "ok.csv"
+        pd.DataFrame({"t": t, "ax": acc[:, 0], "ay": acc[:, 1], "az": acc[:, 2]}).to_csv(p, index=False)
+        analyze(p, kind="imu")
+
+
+def test_cli_exit_2_and_a_one_line_reason(tmp_path):
+    p = _write(tmp_path, "time,speed\n0,1\n0.01,2\n", "phone.csv")
+    out = subprocess.run([sys.executable, "-m", "engine.cli", "analyze", str(p), "--placement", "waist", "--json", "-"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.strip().startswith("leanline: phone.csv: no accelerometer columns")
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_walking_is_flagged(tmp_path):
+    params = RunnerParams(cadence_spm=112.0, vertical_oscillation_cm=3.0, duty_factor=0.6, speed_mps=1.4, duration_s=40.0,
+                          treadmill=True)
+    write_waist_csv(tmp_path / "walk.csv", params, seed=3)
+    with pytest.raises(NotRunningError, match="walking"):
+        analyze(tmp_path / "walk.csv", kind="imu", placement="waist")
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(not REAL.exists(), reason="../shared/realdata not present")
+@pytest.mark.parametrize("sensor,placement", [("hip", "waist"), ("ankle", "foot")])
+def test_real_25_minute_run(sensor, placement):
+    res = analyze(REAL / "adeptdata_run" / f"acc_running_left_{sensor}_100Hz_g.csv", kind="imu", placement=placement)
+    assert 150.0 <= res.summary["cadence_spm"]["median"] <= 165.0
+    assert 150.0 <= res.summary["cadence_spectrum_spm"] <= 165.0
+    rows = res.rows
+    windows = [rows[(rows.ic_s >= a) & (rows.ic_s < a + 300)]["cadence_spm"].median() for a in range(0, 1500, 300)]
+    assert max(windows) - min(windows) < 8.0                          # stable over the run
+    if placement == "waist":
+        assert 4.0 <= res.summary["vertical_oscillation_cm"]["median"] <= 14.0
