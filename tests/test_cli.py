@@ -36,7 +36,7 @@ def test_json_to_stdout_is_only_json(run_csv, tmp_path):
 
 @pytest.mark.parametrize("content,needle", [
     ("", "empty"),
-    ("time,ax,ay,az\n0,0,0,1\n", "imu"),
+    ("time,ax,ay,az\n0,0,0,1\n", "fewer than two samples"),
     ("frame,time_s,left_hip_x\n0,0,1\n", "missing landmarks"),
 ])
 def test_bad_input_exits_2_with_one_line(tmp_path, content, needle):
