@@ -15,21 +15,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_engine import best_of       # run as a script: this folder is on the path
 from engine.compare import compare_results
 from engine.gait.pipeline import analyze_track
 from engine.store import Library
 from engine.synth.runner import RunnerParams, simulate
 
 APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
-
-
-def best_of(n: int, fn):
-    times, out = [], None
-    for _ in range(n):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
 
 
 def long_session(cadence_spm: float, seed: int):

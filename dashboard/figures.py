@@ -51,6 +51,12 @@ def label(metric: str) -> str:
     return f"{name[0].upper()}{name[1:]} ({unit})" if unit else name
 
 
+def metric_name(metric: str) -> str:
+    """``"cadence (spm)"`` for ``cadence_spm``: the row name in comparison tables."""
+    name, unit = LABELS.get(metric, (metric, ""))
+    return f"{name} ({unit})"
+
+
 def band(metric: str, value: float | None) -> str | None:
     """The Garmin band name of a value, or None where the metric has no bands or the value is missing."""
     if value is None or not np.isfinite(value) or metric not in BANDS:
@@ -188,9 +194,9 @@ def change_figure(changes: pd.DataFrame) -> go.Figure:
         return fig
     names, x, lo, hi, colours, texts = [], [], [], [], [], []
     for _, c in changes.iterrows():
-        name, unit = LABELS.get(c["metric"], (c["metric"], ""))
+        unit = LABELS.get(c["metric"], (c["metric"], ""))[1]
         d = _digits(c["metric"])
-        names.append(f"{name} ({unit})")
+        names.append(metric_name(c["metric"]))
         x.append(c["diff"])
         lo.append(c["diff"] - c["ci_low"])
         hi.append(c["ci_high"] - c["diff"])
@@ -226,3 +232,12 @@ def timeline_metrics(rows: pd.DataFrame) -> tuple[str, ...]:
     """The metrics worth a panel for this table: per-step form metrics, or a watch file's record fields."""
     wanted = TIMELINE_METRICS if "ic_s" in rows.columns else RECORD_METRICS
     return tuple(m for m in wanted if m in rows.columns and pd.to_numeric(rows[m], errors="coerce").notna().any())
+
+
+def contact_caption(step: int, side: str, ic_s: float, rows: pd.DataFrame) -> str:
+    """``#3 left · 0.79 s · lean +0.3° · forefoot`` for a contact frame (lean and strike when measured)."""
+    cap = f"#{step + 1} {side} · {ic_s:.2f} s"
+    if step < len(rows) and "lean_deg" in rows.columns and pd.notna(rows["lean_deg"].iloc[step]):
+        r = rows.iloc[step]
+        cap += f" · lean {r['lean_deg']:+.1f}° · {r.get('foot_strike') or ''}"
+    return cap

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from engine.model import LandmarkTrack
-from engine.render import BLANK_RGB, draw_lean_line, draw_skeleton, frames_at, points_at, runner_box
+from engine.render import blank_canvas, crop_to_runner, draw_lean_line, draw_skeleton, frames_at, points_at
 from engine.sources.landmarks_csv import read_landmark_csv
 from engine.store import StoredSession
 
@@ -30,16 +30,14 @@ def frame_at(stored: StoredSession, t: float, *, max_side_px: int = 960, crop: b
     if video is not None:
         img = next(iter(frames_at(video, [t])))[1].copy()
     elif track is not None:
-        img = np.full((int(track.image_height or 720), int(track.image_width or 1280), 3), BLANK_RGB, np.uint8)
+        img = blank_canvas(track)
     else:
         raise FileNotFoundError("this session has neither a clip nor landmarks")
     caption = f"{t:.2f} s"
     if track is not None:
         pts = points_at(track, t)
         if crop:
-            x0, y0, x1, y1 = runner_box(pts, img.shape)
-            img = np.ascontiguousarray(img[y0:y1, x0:x1])
-            pts = {k: v - (x0, y0) for k, v in pts.items()}
+            img, pts = crop_to_runner(img, pts)
         draw_skeleton(img, pts, thickness=max(1, int(min(img.shape[:2]) / 540)))
         rows = stored.result.rows
         if "ic_s" in rows.columns and len(rows):

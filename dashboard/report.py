@@ -14,7 +14,6 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import figures
-from engine.compare import LABELS
 from engine.store import StoredKeyFrame, StoredSession
 
 _CSS = """
@@ -62,11 +61,7 @@ def _page(title: str, body: str) -> str:
 
 
 def _frame_caption(kf: StoredKeyFrame, rows: pd.DataFrame) -> str:
-    r = rows.iloc[kf.step] if kf.step < len(rows) else {}
-    lean = r.get("lean_deg") if hasattr(r, "get") else None
-    strike = r.get("foot_strike") if hasattr(r, "get") else None
-    lean_s = f"lean {lean:+.1f}°" if isinstance(lean, float) and pd.notna(lean) else ""
-    return f"#{kf.step + 1} {kf.side} {kf.ic_s:.2f} s {lean_s} {strike or ''}".strip()
+    return figures.contact_caption(kf.step, kf.side, kf.ic_s, rows)
 
 
 def session_report(stored: StoredSession, frames: list[StoredKeyFrame], *, notes: dict[int, str] | None = None,
@@ -120,7 +115,7 @@ def comparison_report(sessions: list[StoredSession], changes: pd.DataFrame, summ
     parts.append("<h2>Summary</h2><ul>" + "".join(f"<li>{_e(line)}</li>" for line in summary_lines) + "</ul>")
     if not changes.empty:
         table = pd.DataFrame({
-            "metric": [f"{LABELS.get(m, (m, ''))[0]} ({LABELS.get(m, (m, ''))[1]})" for m in changes["metric"]],
+            "metric": [figures.metric_name(m) for m in changes["metric"]],
             "before": changes["median_a"].round(1), "after": changes["median_b"].round(1),
             "change": changes["diff"].round(1),
             "95 % CI": [f"{lo:+.1f} to {hi:+.1f}" for lo, hi in zip(changes["ci_low"], changes["ci_high"])],

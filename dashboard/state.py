@@ -10,18 +10,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from engine.errors import LeanlineError
-from engine.store import Library, default_data_dir
+from engine.store import Library, default_data_dir, session_name
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
 #: Upload limit in MB; Streamlit enforces it (server.maxUploadSize) and the Analyze page states it.
 MAX_UPLOAD_MB = int(os.environ.get("LEANLINE_MAX_UPLOAD_MB", "1024"))
-
-
-def data_dir() -> Path:
-    return default_data_dir()
 
 
 @st.cache_resource(show_spinner=False)
@@ -31,7 +28,7 @@ def _library(path: str) -> Library:
 
 def library() -> Library:
     """The library in the data folder; seeded with the sample sessions the first time it is empty."""
-    lib = _library(str(data_dir()))
+    lib = _library(str(default_data_dir()))
     if not st.session_state.get("_seed_checked"):
         seed_if_empty(lib)
         st.session_state["_seed_checked"] = True
@@ -46,6 +43,11 @@ def seed_if_empty(lib: Library) -> list[int]:
 
     with st.spinner("First run: adding the sample before/after sessions to your library ..."):
         return seed_samples(lib, SAMPLES)
+
+
+def session_names(listing: pd.DataFrame) -> dict[int, str]:
+    """Session id -> the name people see, for a :meth:`Library.sessions` listing."""
+    return {int(r.id): session_name(r.athlete, r.session_date, r.title, r.label) for r in listing.itertuples()}
 
 
 # -- selection ------------------------------------------------------------------------------------

@@ -12,14 +12,13 @@ from pathlib import Path
 
 from engine.ingest import ingest
 from engine.store import Library
+from engine.synth.samples import AFTER, BEFORE, SAMPLE_HEIGHT_CM
 
 SAMPLE_ATHLETE = "Sample runner"
-SAMPLE_HEIGHT_CM = 175.0
-SAMPLE_TREADMILL_KMH = 10.8
-#: (name, label, date, title)
+#: (name, the runner's parameters, label, date)
 SAMPLE_SESSIONS = (
-    ("before", "before block", "2026-09-05", "Treadmill 10.8 km/h"),
-    ("after", "after block", "2026-11-07", "Treadmill 10.8 km/h"),
+    ("before", BEFORE, "before block", "2026-09-05"),
+    ("after", AFTER, "after block", "2026-11-07"),
 )
 
 
@@ -27,11 +26,13 @@ def seed_samples(lib: Library, samples_dir: str | Path) -> list[int]:
     """Analyse and store the sample sessions; returns the new session ids (none if files are missing)."""
     samples_dir = Path(samples_dir)
     ids = []
-    for name, label, day, title in SAMPLE_SESSIONS:
+    for name, params, label, day in SAMPLE_SESSIONS:
         pose, clip = samples_dir / f"{name}_pose.csv", samples_dir / f"{name}.mp4"
         if not pose.is_file():
             continue
-        job = ingest(pose, kind="landmarks", height_cm=SAMPLE_HEIGHT_CM, treadmill_speed_kmh=SAMPLE_TREADMILL_KMH,
+        belt_kmh = params.speed_mps * 3.6
+        title = f"Treadmill {belt_kmh:.1f} km/h"
+        job = ingest(pose, kind="landmarks", height_cm=SAMPLE_HEIGHT_CM, treadmill_speed_kmh=belt_kmh,
                      video=clip if clip.is_file() else None)
         job.result.source["clip"] = clip.name
         ids.append(lib.save_session(job.result, athlete=SAMPLE_ATHLETE, title=title, label=label, session_date=day,

@@ -47,6 +47,7 @@ def test_a_session_comes_back_as_it_was_stored(tmp_path, result):
     assert stored_video.parent == lib.media_dir and "clip" not in stored_video.name  # named by content hash
     frames = lib.key_frames(sid)
     assert [f.step for f in frames] == [0, 1] and frames[1].jpeg[:2] == b"\xff\xd8"
+    assert lib.key_frame_steps(sid) == [0, 1] and [f.step for f in lib.key_frames(sid, steps=[1])] == [1]
     athletes = lib.athletes()
     assert athletes.loc[0, "name"] == "Ana" and athletes.loc[0, "height_cm"] == 168.0 and athletes.loc[0, "sessions"] == 1
 
@@ -103,6 +104,7 @@ def test_a_failed_save_leaves_the_library_as_it_was(tmp_path, result):
                          media={"video": clip})
     after = lib.sessions().drop(columns=["created_at"])
     assert after.equals(before)
+    assert lib.athletes()["name"].tolist() == ["A"]                       # the new athlete is not left behind
     assert sorted(p.name for p in lib.media_dir.iterdir()) == []          # the new clip's copy is gone
     assert lib.session(keep).title == "kept"
     con = sqlite3.connect(lib.db_path)

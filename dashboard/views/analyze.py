@@ -70,7 +70,7 @@ if st.button("Analyze and save", type="primary", disabled=upload is None, key="a
 
         try:
             file_kind = detect_kind(path)
-            job = ingest(path, height_cm=height or None, treadmill_speed_kmh=treadmill or None,
+            job = ingest(path, kind=file_kind, height_cm=height or None, treadmill_speed_kmh=treadmill or None,
                          placement=placement if file_kind == "imu" else None, progress=progress, work_dir=tmp)
             bar.progress(1.0, text="Saving to the library ...")
             sid = lib.save_session(job.result, athlete=athlete, title=title or Path(upload.name).stem,

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import figures, report, state
-from engine.compare import (DEFAULT_METRICS, LABELS, compare_results, foot_strike_shift, plain_summary,
+from engine.compare import (DEFAULT_METRICS, compare_results, foot_strike_shift, plain_summary,
                             provenance_flags, representative_step)
 
 lib = state.library()
@@ -17,8 +17,7 @@ if len(listing) < 2:
     st.page_link("views/analyze.py", label="Go to Analyze", icon="⬆️")
     st.stop()
 
-names = {int(r.id): f"{r.athlete} · {r.session_date} · {r.title}" + (f" · {r.label}" if r.label else "")
-         for r in listing.itertuples()}
+names = state.session_names(listing)
 default = [i for i in state.compare_selection() if i in names]
 if len(default) < 2:
     # the two most recent sessions of the athlete with the most recent session
@@ -56,7 +55,7 @@ for other in sessions[1:]:
     if changes.empty:
         continue
     table = pd.DataFrame({
-        "metric": [f"{LABELS.get(m, (m, ''))[0]} ({LABELS.get(m, (m, ''))[1]})" for m in changes["metric"]],
+        "metric": [figures.metric_name(m) for m in changes["metric"]],
         "before (median)": changes["median_a"], "after (median)": changes["median_b"], "change": changes["diff"],
         "95 % CI low": changes["ci_low"], "95 % CI high": changes["ci_high"],
         "Cliff's delta": changes["cliffs_delta"], "effect": changes["magnitude"], "verdict": changes["verdict"],
@@ -85,8 +84,7 @@ representative = []
 cols = st.columns(len(sessions))
 for col, s in zip(cols, sessions):
     i = representative_step(s.result.rows)
-    frames = {k.step: k for k in lib.key_frames(s.id)} if i is not None else {}
-    kf = frames.get(i)
+    kf = next(iter(lib.key_frames(s.id, steps=[i])), None) if i is not None else None
     representative.append(kf)
     with col:
         st.markdown(f"**{s.session_date} · {s.label or s.title}**")

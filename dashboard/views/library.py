@@ -56,10 +56,11 @@ if c2.button("Open the selected session", disabled=len(selected) != 1, key="lib_
     st.switch_page("views/session.py")
 
 st.subheader("Edit a session")
-sid = st.selectbox("Session", sessions["id"].tolist(), key=f"lib_edit_pick_{aid}",
-                   index=sessions["id"].tolist().index(selected[0]) if len(selected) == 1 else 0,
-                   format_func=lambda i: "{session_date} · {title}".format(**sessions.set_index("id").loc[i]))
-s = sessions.set_index("id").loc[sid]
+by_id = sessions.set_index("id")
+sid = st.selectbox("Session", by_id.index.tolist(), key=f"lib_edit_pick_{aid}",
+                   index=by_id.index.get_loc(selected[0]) if len(selected) == 1 else 0,
+                   format_func=lambda i: f"{by_id.at[i, 'session_date']} · {by_id.at[i, 'title']}")
+s = by_id.loc[sid]
 with st.form(f"lib_edit_{sid}"):
     c1, c2 = st.columns(2)
     title = c1.text_input("Title", value=s["title"], max_chars=120)

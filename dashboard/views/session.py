@@ -16,8 +16,7 @@ if listing.empty:
     st.page_link("views/analyze.py", label="Go to Analyze", icon="⬆️")
     st.stop()
 
-names = {int(r.id): f"{r.athlete} · {r.session_date} · {r.title}" + (f" · {r.label}" if r.label else "")
-         for r in listing.itertuples()}
+names = state.session_names(listing)
 ids = list(names)
 current = state.selected_session()
 if current not in names:
@@ -132,20 +131,17 @@ if res.row_unit == "step" and "foot_strike" in rows.columns and rows["foot_strik
                     state.show_error(exc)
 
 # -- contact gallery ------------------------------------------------------------------------------
-frames = lib.key_frames(stored.id)
-if frames:
+steps_with_frames = lib.key_frame_steps(stored.id)
+if steps_with_frames:
     st.subheader("Contact frames")
     st.caption("Ankle → hip → shoulder (yellow) and the vertical through the ankle (white) at every initial contact.")
     per_page = 12
-    pages = max(1, math.ceil(len(frames) / per_page))
+    pages = max(1, math.ceil(len(steps_with_frames) / per_page))
     page = st.number_input(f"Page (of {pages})", 1, pages, 1, key=f"gallery_{stored.id}") - 1 if pages > 1 else 0
-    shown = frames[page * per_page:(page + 1) * per_page]
+    shown = lib.key_frames(stored.id, steps=steps_with_frames[page * per_page:(page + 1) * per_page])
     cols = st.columns(4)
     for k, kf in enumerate(shown):
-        r = rows.iloc[kf.step] if kf.step < len(rows) else None
-        cap = f"#{kf.step + 1} {kf.side} · {kf.ic_s:.2f} s"
-        if r is not None and pd.notna(r.get("lean_deg")):
-            cap += f" · lean {r['lean_deg']:+.1f}° · {r.get('foot_strike') or ''}"
+        cap = figures.contact_caption(kf.step, kf.side, kf.ic_s, rows)
         if kf.step in notes:
             cap += " · 📝"
         cols[k % 4].image(kf.jpeg, caption=cap, width="stretch")
@@ -162,7 +158,7 @@ st.dataframe(table, width="stretch", hide_index=True, key="rows_table",
 c1, c2, _ = st.columns([1, 1, 3])
 c1.download_button("Download CSV", data=rows.to_csv(index=False).encode(), file_name=f"leanline_session_{stored.id}.csv",
                    mime="text/csv", icon="⬇️")
-c2.download_button("HTML report", data=lambda: report.session_report(stored, frames, notes=notes).encode(),
+c2.download_button("HTML report", data=lambda: report.session_report(stored, lib.key_frames(stored.id), notes=notes).encode(),
                    file_name=f"leanline_session_{stored.id}.html", mime="text/html", icon="📄")
 with st.expander("Provenance"):
     st.json({"leanline_version": res.leanline_version, "source": res.source, "settings": res.settings,

@@ -106,21 +106,18 @@ def analyze_imu(sig: ImuSignal, *, placement: str, lowpass_hz: float = 5.0) -> A
     if len(peaks) < 5:
         raise TooFewContactsError(f"only {len(peaks)} steps found in {sig.duration_s:.0f} s of data")
     times = sig.time_s[peaks] + _parabolic_offset(smooth, peaks) / fs
-    rows = pd.DataFrame({c: np.nan for c in STEP_COLUMNS if c not in ("side", "foot_strike")},
-                        index=range(len(peaks)))
-    rows.insert(0, "side", None)
+    rows = pd.DataFrame(np.nan, index=range(len(peaks)), columns=list(STEP_COLUMNS))
+    rows["side"] = "both"              # a single sensor does not tell the feet apart
     rows["foot_strike"] = None
     rows["ic_s"] = times
     dt = np.diff(times)
     if per_stride:
         # one mark per stride: each stride is two steps of half its length
         rows["cadence_spm"] = np.append(120.0 / dt, np.nan)
-        rows["side"] = "both"
     else:
         rows["cadence_spm"] = np.append(60.0 / dt, np.nan)
         vo = [step_oscillation_m(vert[a:b + 1], fs) * 100.0 for a, b in zip(peaks[:-1], peaks[1:])]
         rows["vertical_oscillation_cm"] = np.append(vo, np.nan)
-        rows["side"] = "both"
         warnings.append("waist IMU: step times are mid-stance marks; ground contact, flight and foot strike "
                         "are not measured from this placement in this version")
     if placement == "foot":
@@ -128,11 +125,11 @@ def analyze_imu(sig: ImuSignal, *, placement: str, lowpass_hz: float = 5.0) -> A
                         "method, which is not available yet")
     if placement == "wrist":
         warnings.append("wrist IMU: cadence only (arm swing counts strides)")
-    summary = summarize(rows[[c for c in rows.columns]])
+    summary = summarize(rows)
     summary["cadence_spectrum_spm"] = spm_spectrum
     return AnalysisResult(
         source={"kind": "imu", "fps": fs, "duration_s": sig.duration_s, "samples": int(len(sig.time_s))},
-        rows=rows.reindex(columns=["side", *[c for c in STEP_COLUMNS if c != "side"]]),
+        rows=rows,
         summary=summary,
         settings={"placement": placement, "rate_hz": fs, "lowpass_hz": lowpass_hz, **sig.meta},
         row_unit="step",

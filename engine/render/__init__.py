@@ -147,12 +147,20 @@ def runner_box(pts: dict[str, np.ndarray], image_shape: tuple[int, ...], *, marg
     return left, top, int(left + bw), int(top + bh)
 
 
+def crop_to_runner(img: np.ndarray, pts: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The image cut to :func:`runner_box` and the points moved into the cut's pixels."""
+    x0, y0, x1, y1 = runner_box(pts, img.shape)
+    return np.ascontiguousarray(img[y0:y1, x0:x1]), {k: v - (x0, y0) for k, v in pts.items()}
+
+
+def blank_canvas(track: LandmarkTrack) -> np.ndarray:
+    """A plain dark image of the track's size, to draw landmarks that came without a clip."""
+    return np.full((int(track.image_height or 720), int(track.image_width or 1280), 3), BLANK_RGB, dtype=np.uint8)
+
+
 def _blank_frames(track: LandmarkTrack, times_s: Iterable[float]) -> Iterator[tuple[float, np.ndarray]]:
-    """A plain dark canvas of the track's image size for each time (landmarks without a clip)."""
-    w = int(track.image_width or 1280)
-    h = int(track.image_height or 720)
     for t in sorted(times_s):
-        yield t, np.full((h, w, 3), BLANK_RGB, dtype=np.uint8)
+        yield t, blank_canvas(track)
 
 
 def key_frames(path: str | Path | None, track: LandmarkTrack, rows: pd.DataFrame, *,
@@ -175,12 +183,7 @@ def key_frames(path: str | Path | None, track: LandmarkTrack, rows: pd.DataFrame
         for i in by_time[t]:
             r = records[i]
             pts = points_at(track, t)
-            if crop:
-                x0, y0, x1, y1 = runner_box(pts, img.shape)
-                canvas = np.ascontiguousarray(img[y0:y1, x0:x1])
-                pts = {k: v - (x0, y0) for k, v in pts.items()}
-            else:
-                canvas = img.copy()
+            canvas, pts = crop_to_runner(img, pts) if crop else (img.copy(), pts)
             draw_skeleton(canvas, pts, thickness=max(1, int(min(canvas.shape[:2]) / 540)))
             draw_lean_line(canvas, pts, r)
             f = min(1.0, max_side_px / max(canvas.shape[:2]))

@@ -21,7 +21,7 @@ import re
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -127,8 +127,12 @@ class StoredSession:
 
     @property
     def display_name(self) -> str:
-        label = f" · {self.label}" if self.label else ""
-        return f"{self.athlete} · {self.session_date} · {self.title}{label}"
+        return session_name(self.athlete, self.session_date, self.title, self.label)
+
+
+def session_name(athlete: str, session_date: str, title: str, label: str = "") -> str:
+    """``Ana · 2026-10-01 · Track 5 x 400 · before block``: how a session is named to people."""
+    return f"{athlete} · {session_date} · {title}" + (f" · {label}" if label else "")
 
 
 def _now() -> str:
@@ -199,33 +203,29 @@ class Library:
         finally:
             con.close()
 
-    def _put_media(self, source: Path, sha256: str, suffix: str) -> str:
-        """Copy a file into ``media/`` under its content hash; returns the stored file name."""
-        suffix = suffix.lower() if _MEDIA_SUFFIX.match(suffix.lower()) else ".bin"
-        if not re.fullmatch(r"[0-9a-f]{64}", sha256):
-            raise LibraryError("media must be named by a sha256 hex digest")
-        name = f"{sha256}{suffix}"
+    def _put_media(self, source: Path) -> tuple[str, bool]:
+        """Copy a file into ``media/`` under its content hash; returns (stored name, whether it is new)."""
+        suffix = source.suffix.lower() if _MEDIA_SUFFIX.match(source.suffix.lower()) else ".bin"
+        name = f"{file_sha256(source)}{suffix}"
         target = self.media_dir / name
-        if not target.exists():
-            fd, tmp = tempfile.mkstemp(dir=self.media_dir, prefix=".incoming-")
-            os.close(fd)
-            try:
-                shutil.copyfile(source, tmp)
-                os.replace(tmp, target)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-        return name
+        if target.exists():
+            return name, False
+        fd, tmp = tempfile.mkstemp(dir=self.media_dir, prefix=".incoming-")
+        os.close(fd)
+        try:
+            shutil.copyfile(source, tmp)
+            os.replace(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        return name, True
 
     def _drop_unreferenced_media(self, names: set[str]) -> None:
         if not names:
             return
-        con = sqlite3.connect(self.db_path, timeout=30.0)
-        try:
+        with self._connect() as con:
             still = {r[0] for r in con.execute(
                 f"SELECT file_name FROM media WHERE file_name IN ({','.join('?' * len(names))})", tuple(names))}
-        finally:
-            con.close()
         for name in names - still:
             (self.media_dir / name).unlink(missing_ok=True)
 
@@ -240,20 +240,24 @@ class Library:
 
     def athlete_id(self, name: str, *, height_cm: float | None = None, create: bool = True) -> int:
         """The id of the athlete called ``name`` (case-insensitive), created when missing."""
+        with self._connect() as con:
+            return self._athlete_id(con, name, height_cm=height_cm, create=create)
+
+    @staticmethod
+    def _athlete_id(con: sqlite3.Connection, name: str, *, height_cm: float | None, create: bool) -> int:
         name = _clean_text(name, max_len=80, what="an athlete's name")
         if not name:
             raise LibraryError("an athlete needs a name")
-        with self._connect() as con:
-            row = con.execute("SELECT id FROM athletes WHERE name = ?", (name,)).fetchone()
-            if row:
-                if height_cm is not None:
-                    con.execute("UPDATE athletes SET height_cm = ? WHERE id = ?", (float(height_cm), row["id"]))
-                return int(row["id"])
-            if not create:
-                raise LibraryError(f"no athlete called {name!r}")
-            cur = con.execute("INSERT INTO athletes(name, height_cm, created_at) VALUES (?, ?, ?)",
-                              (name, height_cm, _now()))
-            return int(cur.lastrowid)
+        row = con.execute("SELECT id FROM athletes WHERE name = ?", (name,)).fetchone()
+        if row:
+            if height_cm is not None:
+                con.execute("UPDATE athletes SET height_cm = ? WHERE id = ?", (float(height_cm), row["id"]))
+            return int(row["id"])
+        if not create:
+            raise LibraryError(f"no athlete called {name!r}")
+        cur = con.execute("INSERT INTO athletes(name, height_cm, created_at) VALUES (?, ?, ?)",
+                          (name, height_cm, _now()))
+        return int(cur.lastrowid)
 
     def rename_athlete(self, athlete_id: int, name: str) -> None:
         name = _clean_text(name, max_len=80, what="an athlete's name")
@@ -309,13 +313,11 @@ class Library:
         created: list[str] = []
         try:
             for role, path in (media or {}).items():
-                path = Path(path)
-                existed = set(os.listdir(self.media_dir))
-                stored_media[role] = self._put_media(path, file_sha256(path), path.suffix)
-                if stored_media[role] not in existed:
+                stored_media[role], is_new = self._put_media(Path(path))
+                if is_new:
                     created.append(stored_media[role])
-            athlete_id = self.athlete_id(athlete, height_cm=height_cm)
             with self._connect() as con:
+                athlete_id = self._athlete_id(con, athlete, height_cm=height_cm, create=True)
                 cur = con.execute(
                     "INSERT INTO sessions(athlete_id, title, label, session_date, tags, notes, kind, source_name,"
                     " source_sha256, leanline_version, row_unit, n_rows, result_json, created_at)"
@@ -403,11 +405,23 @@ class Library:
         self._drop_unreferenced_media(names)
 
     # -- key frames and step notes -------------------------------------------------------------
-    def key_frames(self, session_id: int) -> list[StoredKeyFrame]:
+    def key_frames(self, session_id: int, steps: Iterable[int] | None = None) -> list[StoredKeyFrame]:
+        """The session's key frames (only those of ``steps`` when given), by step."""
+        sql = "SELECT step, side, ic_s, jpeg FROM key_frames WHERE session_id = ?"
+        args: tuple = (session_id,)
+        if steps is not None:
+            steps = [int(k) for k in steps]
+            sql += f" AND step IN ({','.join('?' * len(steps))})"
+            args += tuple(steps)
         with self._connect() as con:
-            rows = con.execute("SELECT step, side, ic_s, jpeg FROM key_frames WHERE session_id = ? ORDER BY step",
-                               (session_id,)).fetchall()
+            rows = con.execute(sql + " ORDER BY step", args).fetchall()
         return [StoredKeyFrame(int(r["step"]), r["side"], float(r["ic_s"]), bytes(r["jpeg"])) for r in rows]
+
+    def key_frame_steps(self, session_id: int) -> list[int]:
+        """The steps that have a key frame, without loading the images."""
+        with self._connect() as con:
+            return [int(r[0]) for r in con.execute(
+                "SELECT step FROM key_frames WHERE session_id = ? ORDER BY step", (session_id,))]
 
     def step_notes(self, session_id: int) -> dict[int, str]:
         with self._connect() as con:
