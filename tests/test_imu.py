@@ -14,26 +14,76 @@ import pytest
 from engine.errors import BadInputError, NotRunningError
 from engine.sources import analyze
 from engine.sources.imu import read_imu
-from engine.synth.imu import ImuNoise, waist_signal, write_waist_csv
+from engine.synth.imu import ImuNoise, waist_signal, write_foot_csv, write_waist_csv
 from engine.synth.runner import RunnerParams
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT.parent / "shared" / "realdata" / "imu"
 
 
-@pytest.mark.parametrize("cadence,vo", [(158.0, 10.5), (171.0, 8.0), (184.0, 6.0)])
-def test_synthetic_waist_with_noise_bias_and_drift(tmp_path, cadence, vo):
-    params = RunnerParams(cadence_spm=cadence, vertical_oscillation_cm=vo, duration_s=60.0, treadmill=True)
+def _matched(found: pd.Series, truth: pd.Series, tol_s: float = 0.1) -> np.ndarray:
+    """Signed error (ms) of the found event nearest each true event; NaN where none is within tol_s."""
+    f = found.dropna().to_numpy()
+    err = np.array([(f[np.argmin(np.abs(f - x))] - x) * 1000.0 for x in truth])
+    return np.where(np.abs(err) <= tol_s * 1000.0, err, np.nan)
+
+
+@pytest.mark.parametrize("cadence,duty,strike,treadmill", [
+    (158.0, 0.36, 15.0, True),          # heel strike, long contact
+    (171.0, 0.32, 10.0, False),
+    (184.0, 0.29, -6.0, True),          # forefoot, short contact
+])
+def test_synthetic_waist_with_noise_bias_and_drift(tmp_path, cadence, duty, strike, treadmill):
+    params = RunnerParams(cadence_spm=cadence, duty_factor=duty, foot_strike_angle_deg=strike, treadmill=treadmill,
+                          duration_s=60.0)
     truth = write_waist_csv(tmp_path / "waist.csv", params, noise=ImuNoise(noise_g=0.08, drift_g_per_min=0.02),
                             seed=int(cadence))
     res = analyze(tmp_path / "waist.csv", kind="imu", placement="waist")
     assert res.source["kind"] == "imu" and res.settings["placement"] == "waist"
-    assert res.summary["cadence_spm"]["median"] == pytest.approx(truth["cadence_spm"].median(), rel=0.01)
-    assert res.summary["vertical_oscillation_cm"]["median"] == pytest.approx(
-        truth["vertical_oscillation_cm"].median(), abs=1.0)
-    assert abs(len(res.rows) - len(truth)) <= 2                      # every step, none invented
-    assert res.rows["ground_contact_ms"].isna().all()                # not measured: empty, not guessed
-    assert any("mid-stance" in w for w in res.warnings)
+    s = res.summary
+    assert s["cadence_spm"]["median"] == pytest.approx(truth["cadence_spm"].median(), rel=0.01)
+    assert s["vertical_oscillation_cm"]["median"] == pytest.approx(truth["vertical_oscillation_cm"].median(), abs=1.0)
+    assert abs(s["ground_contact_ms"]["median"] - truth["ground_contact_ms"].median()) <= 10.0   # issue: 30 ms
+    assert s["flight_ms"]["median"] == pytest.approx(truth["flight_ms"].median(), abs=10.0)
+    ic_err = _matched(res.rows["ic_s"], truth["ic_s"])
+    assert np.isfinite(ic_err).mean() >= 0.98                        # every contact found ...
+    assert abs(len(res.rows) - len(truth)) <= 2                      # ... and none invented
+    assert np.nanpercentile(np.abs(ic_err), 90) <= 15.0
+    assert res.rows["foot_strike"].isna().all()                      # not measured: empty, not guessed
+
+
+@pytest.mark.parametrize("strike,cadence,duty,treadmill", [
+    (15.0, 158.0, 0.36, True), (10.0, 170.0, 0.32, False), (3.0, 172.0, 0.32, True),
+    (-5.0, 184.0, 0.30, True), (-10.0, 176.0, 0.30, False),
+])
+def test_synthetic_foot_imu_events_and_foot_strike(tmp_path, strike, cadence, duty, treadmill):
+    params = RunnerParams(foot_strike_angle_deg=strike, cadence_spm=cadence, duty_factor=duty, treadmill=treadmill,
+                          duration_s=40.0)
+    truth = write_foot_csv(tmp_path / "pod.csv", params, seed=int(cadence))
+    res = analyze(tmp_path / "pod.csv", kind="imu", placement="foot")
+    rows = res.rows
+    assert res.settings["gyro_unit"] == "deg/s" and res.settings["rate_hz"] == 200.0
+    ic_err = _matched(rows["ic_s"], truth["ic_s"])
+    to_err = _matched(rows["to_s"], truth["to_s"])
+    assert np.isfinite(ic_err).mean() >= 0.95 and abs(len(rows) - len(truth)) <= 2
+    assert np.nanmedian(np.abs(ic_err)) <= 8.0 and np.nanmedian(np.abs(to_err)) <= 8.0
+    # the issue asks for >= 90 % right; the strike classes of every matched contact
+    right = (rows["foot_strike"] == truth["foot_strike"].iloc[0]).mean()
+    assert right >= 0.95, (right, rows["foot_strike_angle_deg"].describe())
+    assert rows["foot_strike_angle_deg"].median() == pytest.approx(strike, abs=1.0)
+    assert res.summary["cadence_spm"]["median"] == pytest.approx(cadence, rel=0.01)
+    assert res.summary["ground_contact_ms"]["median"] == pytest.approx(truth["ground_contact_ms"].median(), abs=10.0)
+
+
+def test_foot_imu_without_gyroscope_gives_cadence_and_says_why(tmp_path):
+    params = RunnerParams(cadence_spm=174.0, duration_s=30.0)
+    write_foot_csv(tmp_path / "pod.csv", params)
+    table = pd.read_csv(tmp_path / "pod.csv").iloc[:, :4]
+    table.to_csv(tmp_path / "acc_only.csv", index=False)
+    res = analyze(tmp_path / "acc_only.csv", kind="imu", placement="foot")
+    assert res.summary["cadence_spm"]["median"] == pytest.approx(174.0, rel=0.01)
+    assert res.rows["foot_strike"].isna().all()
+    assert any("without a gyroscope" in w for w in res.warnings)
 
 
 def _frame(params: RunnerParams) -> tuple[np.ndarray, np.ndarray]:
@@ -133,3 +183,6 @@ def test_real_25_minute_run(sensor, placement):
     assert max(windows) - min(windows) < 8.0                          # stable over the run
     if placement == "waist":
         assert 4.0 <= res.summary["vertical_oscillation_cm"]["median"] <= 14.0
+        assert 180.0 <= res.summary["ground_contact_ms"]["median"] <= 320.0    # a recreational runner
+        assert 50.0 <= res.summary["flight_ms"]["median"] <= 180.0
+        assert res.summary["ground_contact_ms"]["n"] >= 0.8 * len(rows)

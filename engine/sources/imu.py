@@ -5,7 +5,7 @@ and ``acc_x`` ...), phyphox's "Acceleration x (m/s^2)" columns, and Sensor Logge
 (``TotalAcceleration.csv``, or ``Accelerometer.csv`` plus ``Gravity.csv``, alone or in the app's
 zip). Separators ``,`` ``;`` or tab. Acceleration in g or m/s² (from the header's unit, else from
 the size of gravity: a recording's median magnitude is ~1 in g and ~9.8 in m/s²); time in s, ms or
-ns (from the header, else from the sampling interval). Everything is resampled to a fixed rate.
+ns (from the header, else from the sampling interval). Everything is resampled to a fixed rate (the recording's own, rounded).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import pandas as pd
 from engine.errors import BadInputError
 
 G = 9.80665
-RATE_HZ = 100.0
 PLACEMENTS = ("waist", "foot", "wrist")
 
 _TIME_NAMES = ("time_s", "time", "t", "seconds_elapsed", "timestamp", "time (s)", "elapsed")
@@ -133,8 +132,9 @@ def _acc_scale(acc: np.ndarray, unit: str, declared: str, name: str) -> tuple[fl
 
 
 def signal_from_table(df: pd.DataFrame, *, name: str, acc_unit: str = "auto", time_unit: str = "auto",
-                      rate_hz: float = RATE_HZ) -> ImuSignal:
-    """Validate a table of samples and resample it to ``rate_hz``; every problem is named at once."""
+                      rate_hz: float | None = None) -> ImuSignal:
+    """Validate a table of samples and resample it to ``rate_hz`` (default: the recording's own rate, rounded,
+    within 50-1000 Hz); every problem is named at once."""
     time_col, acc_cols, gyro_cols, units = _columns(df, name)
     cols = [time_col, *acc_cols, *(gyro_cols or ())]
     data = df[cols].apply(pd.to_numeric, errors="coerce")
@@ -156,18 +156,29 @@ def signal_from_table(df: pd.DataFrame, *, name: str, acc_unit: str = "auto", ti
     scale, a_unit = _acc_scale(acc, units.get(acc_cols[0], ""), acc_unit, name)
     if t_s[-1] < 10.0:
         raise BadInputError(f"{name}: only {t_s[-1]:.1f} s of data; a run needs at least 10 s")
-    grid = np.arange(0.0, t_s[-1], 1.0 / rate_hz)
+    rate_in = 1.0 / float(np.median(np.diff(t_s)))
+    rate = float(rate_hz) if rate_hz else float(np.clip(round(rate_in), 50, 1000))
+    grid = np.arange(0.0, t_s[-1], 1.0 / rate)
     acc_u = np.column_stack([np.interp(grid, t_s, acc[:, k] * scale) for k in range(3)])
+    meta = {"acc_unit": a_unit, "time_unit": t_unit, "source_rate_hz": round(rate_in, 2), "samples_in": int(len(t))}
     gyro_u = None
     if gyro_cols:
         g = data[list(gyro_cols)].to_numpy(float)
-        if "deg" in units.get(gyro_cols[0], ""):
+        g_unit = _gyro_unit(g, units.get(gyro_cols[0], ""))
+        if g_unit == "deg/s":
             g = np.deg2rad(g)
         gyro_u = np.column_stack([np.interp(grid, t_s, g[:, k]) for k in range(3)])
-    rate_in = 1.0 / float(np.median(np.diff(t_s)))
-    return ImuSignal(time_s=grid, acc_mps2=acc_u, rate_hz=rate_hz, gyro_rads=gyro_u,
-                     meta={"acc_unit": a_unit, "time_unit": t_unit, "source_rate_hz": round(rate_in, 2),
-                           "samples_in": int(len(t))})
+        meta["gyro_unit"] = g_unit
+    return ImuSignal(time_s=grid, acc_mps2=acc_u, rate_hz=rate, gyro_rads=gyro_u, meta=meta)
+
+
+def _gyro_unit(g: np.ndarray, unit: str) -> str:
+    """deg/s or rad/s: from the header's unit, else from the size (no body segment turns at 50 rad/s)."""
+    if "deg" in unit or "°" in unit or "dps" in unit:
+        return "deg/s"
+    if "rad" in unit:
+        return "rad/s"
+    return "deg/s" if float(np.percentile(np.abs(g), 99)) > 50.0 else "rad/s"
 
 
 def _sensor_logger(files: dict[str, str], name: str) -> pd.DataFrame | None:
@@ -189,7 +200,7 @@ def _sensor_logger(files: dict[str, str], name: str) -> pd.DataFrame | None:
 
 
 def read_imu(path: str | Path, *, acc_unit: str = "auto", time_unit: str = "auto",
-             rate_hz: float = RATE_HZ) -> ImuSignal:
+             rate_hz: float | None = None) -> ImuSignal:
     """Read a CSV or a Sensor Logger zip into an :class:`ImuSignal`.
 
     Raises
