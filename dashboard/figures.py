@@ -241,3 +241,23 @@ def contact_caption(step: int, side: str, ic_s: float, rows: pd.DataFrame) -> st
         r = rows.iloc[step]
         cap += f" · lean {r['lean_deg']:+.1f}° · {r.get('foot_strike') or ''}"
     return cap
+
+
+LAP_METRICS = ("cadence_spm", "ground_contact_ms", "vertical_oscillation_cm", "step_length_cm", "speed_mps",
+               "heart_rate_bpm", "power_w", "dev_power")
+
+
+def lap_table(rows: pd.DataFrame, laps: list[dict]) -> pd.DataFrame:
+    """One row per lap of a watch session: start, duration, distance and the median of each metric it has."""
+    if "lap" not in rows.columns or not laps:
+        return pd.DataFrame()
+    present = [m for m in LAP_METRICS if m in rows.columns and rows[m].notna().any()]
+    medians = rows.groupby("lap")[present].median()
+    out = pd.DataFrame({
+        "lap": range(1, len(laps) + 1),
+        "start (min)": [lap["start_s"] / 60.0 for lap in laps],
+        "duration (min)": [lap["duration_s"] / 60.0 for lap in laps],
+        "distance (km)": [lap["distance_m"] / 1000.0 if lap.get("distance_m") is not None else math.nan for lap in laps],
+    }).set_index("lap")
+    out = out.join(medians.rename(columns=label))
+    return out.reset_index()

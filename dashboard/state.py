@@ -64,6 +64,20 @@ def select_session(session_id: int) -> None:
     st.query_params["session"] = str(int(session_id))
 
 
+def default_comparison(listing: pd.DataFrame) -> list[int]:
+    """The newest session and, as its baseline, the newest earlier one of the same athlete and input kind
+    (a clip with a clip, a watch file with a watch file); else the athlete's previous session; else any two."""
+    if len(listing) < 2:
+        return listing["id"].tolist()
+    newest = listing.iloc[0]
+    mine = listing[(listing["athlete_id"] == newest["athlete_id"]) & (listing["id"] != newest["id"])]
+    for pool in (mine[(mine["kind"] == newest["kind"]) & (mine["session_date"] < newest["session_date"])],
+                 mine[mine["kind"] == newest["kind"]], mine, listing[listing["id"] != newest["id"]]):
+        if len(pool):
+            return [int(newest["id"]), int(pool.iloc[0]["id"])]
+    return []
+
+
 def compare_selection() -> list[int]:
     return list(st.session_state.get("compare_ids", []))
 

@@ -3,7 +3,8 @@
 The samples are the synthetic runner on a treadmill before and after a Pose Method block
 (``sample_data/README.md``). Each is stored from the BlazePose landmarks of its clip
 (``*_pose.csv``, what ``leanline analyze CLIP --landmarks-out`` writes, shipped so the first start
-does not wait for the pose model) with the clip kept for the contact frames and the frame scrubber.
+does not wait for the pose model) with the clip kept for the contact frames and the frame scrubber;
+the same runs' watch files (``*_watch.fit``) are stored as sessions of their own.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from engine.ingest import ingest
 from engine.store import Library
-from engine.synth.samples import AFTER, BEFORE, SAMPLE_HEIGHT_CM
+from engine.synth.samples import AFTER, BEFORE, SAMPLE_HEIGHT_CM, WATCH_MINUTES
 
 SAMPLE_ATHLETE = "Sample runner"
 #: (name, the runner's parameters, label, date)
@@ -23,9 +24,20 @@ SAMPLE_SESSIONS = (
 
 
 def seed_samples(lib: Library, samples_dir: str | Path) -> list[int]:
-    """Analyse and store the sample sessions; returns the new session ids (none if files are missing)."""
+    """Analyse and store the sample sessions; returns the new session ids (none if files are missing).
+
+    The watch files go in first, so the clips are the newest sessions and the first comparison shown.
+    """
     samples_dir = Path(samples_dir)
     ids = []
+    for name, params, label, day in SAMPLE_SESSIONS:
+        watch = samples_dir / f"{name}_watch.fit"
+        if watch.is_file():
+            job = ingest(watch, kind="fit")
+            ids.append(lib.save_session(job.result, athlete=SAMPLE_ATHLETE, title=f"Watch: treadmill "
+                                        f"{params.speed_mps * 3.6:.1f} km/h, {WATCH_MINUTES:.0f} min", label=label,
+                                        session_date=day, tags=["sample", "watch"], source_name=watch.name,
+                                        height_cm=SAMPLE_HEIGHT_CM, key_frames=job.key_frames, media=job.media))
     for name, params, label, day in SAMPLE_SESSIONS:
         pose, clip = samples_dir / f"{name}_pose.csv", samples_dir / f"{name}.mp4"
         if not pose.is_file():

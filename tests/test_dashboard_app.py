@@ -30,8 +30,10 @@ def test_first_start_seeds_the_library_and_opens_the_comparison(data_dir):
     assert not at.exception
     lib = Library(data_dir)
     listing = lib.sessions()
-    assert sorted(listing["label"]) == ["after block", "before block"]
+    assert sorted(zip(listing["kind"], listing["label"])) == [("fit", "after block"), ("fit", "before block"),
+                                                              ("landmarks", "after block"), ("landmarks", "before block")]
     assert at.title[0].value == "Compare sessions"
+    assert [lib.session(i).kind for i in at.multiselect[0].value] == ["landmarks", "landmarks"]   # clip with clip
     summary = [m.value for m in at.markdown if m.value.startswith("- ")]
     cadence = next(s for s in summary if s.startswith("- cadence"))
     assert "better" in cadence and "95 % CI" in cadence
@@ -42,13 +44,25 @@ def test_first_start_seeds_the_library_and_opens_the_comparison(data_dir):
     assert table.loc["overstride (cm)", "after (median)"] < table.loc["overstride (cm)", "before (median)"]
     assert len(at.get("image")) == 2                                       # the two typical contacts
     at.run()                                                              # a rerun does not seed twice
-    assert len(Library(data_dir).sessions()) == 2
+    assert len(Library(data_dir).sessions()) == 4
+
+
+def test_watch_sessions_compare_record_by_record(data_dir):
+    at = _app().run()
+    lib = Library(data_dir)
+    watch = lib.sessions().query("kind == 'fit'").sort_values("session_date")["id"].tolist()
+    at.multiselect[0].set_value(watch).run()
+    assert not at.exception
+    table = at.dataframe[0].value.set_index("metric")
+    assert table.loc["cadence (spm)", "before (median)"] == pytest.approx(160.0, rel=0.02)
+    assert table.loc["cadence (spm)", "after (median)"] == pytest.approx(180.0, rel=0.02)
+    assert table.loc["ground contact (ms)", "verdict"] == "better"       # 242 -> 180 ms
 
 
 def test_session_page_shows_table_warnings_gallery_and_saves_a_step_note(data_dir):
     at = _app().run()
     lib = Library(data_dir)
-    before = lib.sessions().set_index("label").loc["before block"]
+    before = lib.sessions().query("kind == 'landmarks'").set_index("label").loc["before block"]
     at.query_params["session"] = str(before["id"])
     at.switch_page("views/session.py").run()
     assert not at.exception
@@ -88,6 +102,7 @@ def test_library_page_edits_and_deletes_with_confirmation(data_dir):
     assert not at.exception
     lib = Library(data_dir)
     sid = int(lib.sessions().iloc[0]["id"])
+    n_before = len(lib.sessions())
     form_inputs = {t.label: t for t in at.text_input}
     form_inputs["Title"].set_value("Treadmill test, 10.8 km/h")
     form_inputs["Tags (comma separated)"].set_value("sample, treadmill")
@@ -101,7 +116,7 @@ def test_library_page_edits_and_deletes_with_confirmation(data_dir):
     next(c for c in at.checkbox if c.label.startswith("Yes, delete the session")).check().run()
     next(b for b in at.button if b.label == "Delete session").click().run()
     assert sid not in set(Library(data_dir).sessions()["id"])
-    assert len(Library(data_dir).sessions()) == 1
+    assert len(Library(data_dir).sessions()) == n_before - 1
 
 
 def test_analyze_page_states_the_limit_and_waits_for_a_file(data_dir):

@@ -107,3 +107,20 @@ def test_html_report_is_self_contained_and_escapes_user_text(result):
     assert not re.search(r"<script[^>]+src=", html)                      # nothing loaded from elsewhere
     assert "plotly" in html.lower()                                       # the chart library is inline
     assert html.count("Plotly.newPlot") >= 2
+
+
+def test_lap_table_of_a_synthetic_watch_file(tmp_path):
+    import datetime as dt
+
+    from engine.sources.fit import read_fit
+    from engine.synth.fit import watch_records, write_fit
+    from engine.synth.runner import RunnerParams
+
+    records = watch_records(RunnerParams(cadence_spm=172.0, speed_mps=3.2), duration_s=900, seed=2)
+    res = read_fit(write_fit(tmp_path / "w.fit", records, start=dt.datetime(2026, 10, 1, 6, 0, tzinfo=dt.timezone.utc)))
+    table = figures.lap_table(res.rows, res.source["laps"])
+    assert len(table) == 3                                   # 2.88 km: two whole kilometres and the rest
+    assert table["distance (km)"].iloc[:2].round(2).tolist() == [1.0, 1.0]
+    assert table["duration (min)"].sum() == pytest.approx(15.0, abs=0.05)
+    assert table["Cadence (spm)"].tolist() == pytest.approx([172.0] * 3, rel=0.02)
+    assert figures.lap_table(res.rows.drop(columns="lap"), res.source["laps"]).empty

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from engine.errors import BadInputError, NotRunningError
 from engine.sources import analyze
+from engine.synth.fit import watch_records, write_fit
+from engine.synth.runner import RunnerParams
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "fit"
 real = pytest.mark.skipif(not REAL.is_dir(), reason="../shared/realdata is not present")
@@ -67,3 +73,62 @@ def test_not_a_fit_file(tmp_path):
     fake.write_text("this is a note, not a FIT file\n" * 10)
     with pytest.raises(BadInputError, match="not a FIT file"):
         analyze(fake)
+
+
+# -- synthetic watch files: written with Garmin's FIT encoder, so every value is known ----------------------
+START = dt.datetime(2026, 10, 3, 6, 30, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def watch(tmp_path_factory):
+    params = RunnerParams(cadence_spm=176.0, duty_factor=0.31, speed_mps=3.4, vertical_oscillation_cm=7.2)
+    records = watch_records(params, duration_s=1500, seed=5)
+    path = write_fit(tmp_path_factory.mktemp("fit") / "watch.fit", records, start=START)
+    return params, records, path
+
+
+def test_synthetic_watch_values_are_the_files_own(watch):
+    params, records, path = watch
+    res = analyze(path, kind="auto")
+    rows = res.rows
+    assert res.row_unit == "record" and len(rows) == len(records) and res.warnings == []
+    # FIT resolution: cadence 1/128 stride/min, stance time 0.1 ms, VO 0.1 mm, step length 1 mm, 0.01 %
+    for col, res_step in (("cadence_spm", 2 / 128), ("ground_contact_ms", 0.1), ("vertical_oscillation_cm", 0.01),
+                          ("step_length_cm", 0.1), ("vertical_ratio_pct", 0.01), ("stance_time_percent", 0.01),
+                          ("gct_balance_pct", 0.01), ("speed_mps", 0.001), ("heart_rate_bpm", 1.0)):
+        assert np.abs(rows[col].to_numpy() - records[col].to_numpy()).max() <= res_step / 2 + 1e-9, col
+    assert rows["dev_power"].tolist() == records["power_w"].tolist()
+    assert rows["dev_leg_spring_stiffness"].to_numpy() == pytest.approx(records["leg_spring_kn_m"].to_numpy(), rel=1e-6)
+    s = res.summary
+    assert s["cadence_spm"]["median"] == pytest.approx(params.cadence_spm, rel=0.01)
+    assert s["ground_contact_ms"]["median"] == pytest.approx(params.contact_s * 1000, rel=0.01)
+    assert s["vertical_oscillation_cm"]["median"] == pytest.approx(params.vertical_oscillation_cm, rel=0.02)
+    assert 49.0 < s["gct_balance_pct"] < 51.0
+    laps = res.source["laps"]
+    assert len(laps) == int(records["distance_m"].iloc[-1] // 1000) + 1 and rows["lap"].max() == len(laps)
+    assert [round(lap["distance_m"]) for lap in laps[:-1]] == pytest.approx([1000] * (len(laps) - 1), abs=4)
+
+
+def test_damaged_synthetic_files_are_refused_with_the_reason(watch, tmp_path):
+    data = watch[2].read_bytes()
+    cut = tmp_path / "cut.fit"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(BadInputError, match="cut.fit: the file is truncated"):
+        analyze(cut)
+    flipped = bytearray(data)
+    flipped[len(data) // 2] ^= 0x40
+    bad = tmp_path / "crc.fit"
+    bad.write_bytes(bytes(flipped))
+    with pytest.raises(BadInputError, match="crc.fit: the file's checksum .CRC. does not match"):
+        analyze(bad)
+    out = subprocess.run([sys.executable, "-m", "engine.cli", "analyze", str(bad), "--json", "-"],
+                         capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
+    assert out.returncode == 2 and out.stdout == "" and "checksum" in out.stderr
+
+
+def test_synthetic_walk_is_flagged_and_cycling_refused(tmp_path):
+    records = watch_records(RunnerParams(cadence_spm=112.0, speed_mps=1.4, duty_factor=0.6), duration_s=120)
+    with pytest.raises(NotRunningError, match="walking activity, not a run"):
+        analyze(write_fit(tmp_path / "walk.fit", records, start=START, sport="walking", sub_sport="generic"))
+    with pytest.raises(BadInputError, match="no running session .sports: cycling"):
+        analyze(write_fit(tmp_path / "ride.fit", records, start=START, sport="cycling", sub_sport="road"))

@@ -20,11 +20,7 @@ if len(listing) < 2:
 names = state.session_names(listing)
 default = [i for i in state.compare_selection() if i in names]
 if len(default) < 2:
-    # the two most recent sessions of the athlete with the most recent session
-    first_athlete = listing.iloc[0]["athlete_id"]
-    default = listing[listing["athlete_id"] == first_athlete]["id"].head(2).tolist()
-    if len(default) < 2:
-        default = listing["id"].head(2).tolist()
+    default = state.default_comparison(listing)
 chosen = st.multiselect("Sessions to compare (the earliest date is the baseline)", list(names), default=default,
                         format_func=names.get, key="compare_pick")
 state.set_compare_selection(chosen)

@@ -113,6 +113,12 @@ if tcol and rows[tcol].notna().any():
 else:
     st.plotly_chart(figures.timeline_figure(rows, metrics), width="stretch", key="timeline")
 
+laps = figures.lap_table(rows, res.source.get("laps") or [])
+if len(laps) > 1:
+    with st.expander(f"Laps ({len(laps)})", expanded=False):
+        st.dataframe(laps, hide_index=True, width="stretch", column_config={
+            c: st.column_config.NumberColumn(format="%.1f") for c in laps.columns if c != "lap"})
+
 if res.row_unit == "step" and "foot_strike" in rows.columns and rows["foot_strike"].notna().any():
     c1, c2 = st.columns([1, 2])
     c1.plotly_chart(figures.foot_strike_figure(rows), width="stretch", key="strike")

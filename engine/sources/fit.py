@@ -41,27 +41,45 @@ def _snake(text: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", str(text).lower()).strip("_")
 
 
+def integrity_problem(data: bytes) -> str | None:
+    """What is wrong with a FIT file's framing: too short for its header's data size, or a checksum that does
+    not match (the header's CRC is checked only when the file sets one: 0 means "not computed")."""
+    from garmin_fit_sdk import CrcCalculator
+
+    header_size = data[0]
+    data_size = int.from_bytes(data[4:8], "little")
+    expected = header_size + data_size + 2
+    if len(data) < expected:
+        return f"the file is truncated: its header announces {expected} bytes, the file has {len(data)}"
+    if header_size >= 14:
+        stored = int.from_bytes(data[12:14], "little")
+        if stored and stored != CrcCalculator.calculate_crc(data, 0, 12):
+            return "the header's checksum does not match: the file is damaged"
+    end = header_size + data_size
+    if int.from_bytes(data[end:end + 2], "little") != CrcCalculator.calculate_crc(data, 0, end):
+        return "the file's checksum (CRC) does not match its contents: the file is damaged"
+    return None
+
+
 def _decode(path: Path) -> tuple[dict, list[str]]:
     from garmin_fit_sdk import Decoder, Stream
 
-    warnings: list[str] = []
+    data = path.read_bytes()
     try:
-        stream = Stream.from_file(str(path))
-        decoder = Decoder(stream)
-        if not decoder.is_fit():
+        if len(data) < 12 or not Decoder(Stream.from_byte_array(bytearray(data))).is_fit():
             raise BadInputError(f"{path.name} is not a FIT file (no FIT header)")
-        intact = decoder.check_integrity()
-        stream = Stream.from_file(str(path))
-        messages, errors = Decoder(stream).read(convert_datetimes_to_dates=True, merge_heart_rates=False)
+        problem = integrity_problem(data)
+        if problem:
+            raise BadInputError(f"{path.name}: {problem}")
+        messages, errors = Decoder(Stream.from_byte_array(bytearray(data))).read(
+            convert_datetimes_to_dates=True, merge_heart_rates=False)
     except BadInputError:
         raise
     except Exception as exc:  # the SDK raises plain exceptions on malformed input
         raise BadInputError(f"{path.name}: the FIT file cannot be decoded ({exc})") from None
     if errors:
-        raise BadInputError(f"{path.name}: the FIT file is damaged or truncated ({errors[0]})")
-    if not intact:
-        warnings.append("the FIT file's size or checksum does not match its contents; values are read as stored")
-    return messages, warnings
+        raise BadInputError(f"{path.name}: the FIT file is damaged ({errors[0]})")
+    return messages, []
 
 
 def _dev_names(messages: dict) -> dict[int, str]:
@@ -114,10 +132,11 @@ def read_fit(path: str | Path, *, sha256: str = "") -> AnalysisResult:
     frame = _records_frame(records, _dev_names(messages))
     ts = pd.to_datetime(frame.pop("timestamp"), utc=True)
     keep = np.zeros(len(frame), bool)
-    legs = []
+    legs, windows = [], []
     for s in runs:
         start = pd.Timestamp(s.get("start_time"))
         end = start + pd.Timedelta(seconds=float(s.get("total_elapsed_time") or 0.0))
+        windows.append((start, end))
         inside = ((ts >= start) & (ts <= end)).to_numpy()
         keep |= inside
         legs.append({"start": start.isoformat(), "duration_s": float(s.get("total_elapsed_time") or 0.0),
@@ -131,22 +150,42 @@ def read_fit(path: str | Path, *, sha256: str = "") -> AnalysisResult:
         raise BadInputError(f"{path.name}: no records fall inside its running sessions")
     t0 = ts.iloc[0]
     frame.insert(0, "time_s", (ts - t0).dt.total_seconds())
+    laps = _laps(messages.get("lap_mesgs", []), windows, t0)
+    if laps:
+        starts = pd.to_datetime([lap["start"] for lap in laps], utc=True)
+        frame.insert(1, "lap", np.searchsorted(starts.to_numpy(), ts.to_numpy(), side="right").clip(1, None))
     missing = [c for c in DYNAMICS if c not in frame.columns or frame[c].notna().sum() == 0]
     if len(missing) == len(DYNAMICS):
-        have = [c for c in frame.columns if c != "time_s"]
+        have = [c for c in frame.columns if c not in ("time_s", "lap")]
         warnings.append("no running dynamics (vertical oscillation, ground contact, step length) in this file; "
                         f"it has {', '.join(have)}")
     summary = summarize_records(frame)
     return AnalysisResult(
         source={"path": str(path), "kind": "fit", "sha256": sha256, "fps": None,
                 "duration_s": float(frame.time_s.iloc[-1]), "samples": int(len(frame)),
-                "start": t0.isoformat(), "legs": legs},
+                "start": t0.isoformat(), "legs": legs, "laps": laps},
         rows=frame,
         summary=summary,
         settings={},
         row_unit="record",
         warnings=warnings,
     )
+
+
+def _laps(laps: list[dict], windows: list[tuple[pd.Timestamp, pd.Timestamp]], t0: pd.Timestamp) -> list[dict]:
+    """The laps of the running sessions: start, offset from the first record, duration, distance."""
+    out = []
+    for lap in laps:
+        if lap.get("start_time") is None:
+            continue
+        start = pd.Timestamp(lap["start_time"])
+        duration = float(lap.get("total_elapsed_time") or 0.0)
+        if not any(a <= start < b for a, b in windows):
+            continue
+        out.append({"start": start.isoformat(), "start_s": (start - t0).total_seconds(), "duration_s": duration,
+                    "distance_m": float(lap["total_distance"]) if lap.get("total_distance") is not None else None})
+    out.sort(key=lambda lap: lap["start"])
+    return out
 
 
 def summarize_records(frame: pd.DataFrame) -> dict:
@@ -156,7 +195,7 @@ def summarize_records(frame: pd.DataFrame) -> dict:
         moving = frame[(frame.cadence_spm.fillna(0) > 0)]
     out = {}
     for col in frame.columns:
-        if col == "time_s":
+        if col in ("time_s", "lap"):
             continue
         src = moving if col in ("cadence_spm", *DYNAMICS, "stance_time_percent", "gct_balance_pct") else frame
         v = pd.to_numeric(src[col], errors="coerce").dropna().to_numpy(float)

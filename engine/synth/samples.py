@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -27,6 +28,18 @@ AFTER = RunnerParams(
     fps=60.0, duration_s=12.0, noise_frac=0.001, seed=12,
 )
 SAMPLE_HEIGHT_CM = 175.0
+#: The watch files: the same runs recorded for 30 minutes by a watch with a foot pod.
+WATCH_MINUTES = 30.0
+WATCH_STARTS = {"before": dt.datetime(2026, 9, 5, 7, 0, tzinfo=dt.timezone.utc),
+                "after": dt.datetime(2026, 11, 7, 7, 0, tzinfo=dt.timezone.utc)}
+
+
+def write_watch(name: str, params: RunnerParams, out: Path) -> Path:
+    """``{name}_watch.fit``: the run as a watch logs it (one record per second, FIT encoded)."""
+    from engine.synth.fit import watch_records, write_fit
+
+    records = watch_records(params, duration_s=WATCH_MINUTES * 60.0, seed=params.seed)
+    return write_fit(out / f"{name}_watch.fit", records, start=WATCH_STARTS[name])
 
 
 def write_pose_csv(clip: Path, out: Path) -> Path:
@@ -40,7 +53,7 @@ def write_pose_csv(clip: Path, out: Path) -> Path:
 
 
 def write_samples(directory: str | Path, *, clips: bool = True) -> list[Path]:
-    """Write ``before``/``after`` landmark CSVs and clips with their truth tables and parameters."""
+    """Write ``before``/``after`` landmark CSVs, clips and watch files with their truth tables and parameters."""
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -49,7 +62,7 @@ def write_samples(directory: str | Path, *, clips: bool = True) -> list[Path]:
         written.append(write_landmark_csv(run.track, out / f"{name}_landmarks.csv", float_format="%.2f"))
         run.truth.to_csv(out / f"{name}_truth.csv", index=False, float_format="%.4f")
         (out / f"{name}_params.json").write_text(json.dumps(asdict(params), indent=1) + "\n", encoding="utf-8")
-        written += [out / f"{name}_truth.csv", out / f"{name}_params.json"]
+        written += [out / f"{name}_truth.csv", out / f"{name}_params.json", write_watch(name, params, out)]
         if clips:
             from engine.synth.video import clip_params, write_clip
 
