@@ -120,12 +120,13 @@ def timeline_figure(rows: pd.DataFrame, metrics: tuple[str, ...] = TIMELINE_METR
                         subplot_titles=[label(m) for m in metrics])
     xcol, x = _x(rows)
     sides = [s for s in ("left", "right") if "side" in rows.columns and (rows["side"] == s).any()] or ["both"]
+    dense = len(rows) > 400                 # a watch's once-a-second records: a line reads better than dots
     for i, m in enumerate(metrics, start=1):
         y = pd.to_numeric(rows[m], errors="coerce")
         for s in sides:
             mask = rows["side"] == s if s != "both" else pd.Series(True, index=rows.index)
             fig.add_trace(go.Scatter(
-                x=x[mask], y=y[mask], mode="markers+lines" if s == "both" else "markers", name=s,
+                x=x[mask], y=y[mask], mode=("lines" if dense else "markers+lines") if s == "both" else "markers", name=s,
                 legendgroup=s, showlegend=i == 1, marker=dict(color=SIDE_COLOURS[s], symbol=SIDE_SYMBOLS[s], size=7),
                 line=dict(width=1), hovertemplate=f"{label(m)}: %{{y:.{_digits(m)}f}}<br>t = %{{x:.2f}} s<extra>{s}</extra>",
             ), row=i, col=1)

@@ -1,9 +1,9 @@
 """The dashboard in a real browser: Debian's chromium, headless, driven by Selenium.
 
 Starts ``leanline dashboard`` on a free port with an empty library folder, then: the seeded
-comparison is on the first page; a landmark CSV uploaded on the Analyze page is analysed, stored and
-opened on the Session page with its table and charts; a text file named .mp4 gets a clear message
-and leaves the library as it was. Screenshots go to ``$LEANLINE_SCREENSHOTS`` when it is set.
+comparison is on the first page; a landmark CSV, a synthetic waist IMU CSV and a watch file uploaded on
+the Analyze page are analysed, stored and opened on the Session page with their table and charts; a
+text file named .mp4 gets a clear message and leaves the library as it was. Screenshots go to ``$LEANLINE_SCREENSHOTS`` when it is set.
 
 Skipped where chromium is not installed, except under CI (``.ci/run`` installs it), where a missing
 browser is a failure.
@@ -117,26 +117,51 @@ def test_seeded_comparison_is_the_first_page(server, browser):
     WebDriverWait(browser, WAIT_S).until(lambda d: all(i.get_property("naturalWidth") > 0 for i in images))
     assert len(images) == 2
     _shot(browser, "compare")
-    assert len(Library(data).sessions()) == 2
+    assert sorted(Library(data).sessions()["kind"]) == ["fit", "fit", "landmarks", "landmarks"]
+
+
+def _upload_and_open(browser, url: str, path: Path, shot: str | None = None, table: str = "Per-step table") -> None:
+    browser.get(f"{url}/analyze")
+    _wait_text(browser, "MB per file")
+    browser.find_element(By.CSS_SELECTOR, "input[type='file']").send_keys(str(path.resolve()))
+    WebDriverWait(browser, WAIT_S).until(lambda d: _button(d, "Analyze and save").is_enabled())
+    if shot:
+        _shot(browser, shot)
+    _button(browser, "Analyze and save").click()
+    WebDriverWait(browser, WAIT_S).until(lambda d: "/session" in d.current_url)
+    _wait_text(browser, table)
+    WebDriverWait(browser, WAIT_S).until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid='stDataFrame']"))
+    WebDriverWait(browser, WAIT_S).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".js-plotly-plot"))
+    _wait_text(browser, path.stem)
 
 
 def test_upload_analyse_and_review(server, browser):
     url, data = server
-    browser.get(f"{url}/analyze")
-    _wait_text(browser, "MB per file")
-    upload = browser.find_element(By.CSS_SELECTOR, "input[type='file']")
-    upload.send_keys(str(ROOT / "sample_data" / "after_landmarks.csv"))
-    WebDriverWait(browser, WAIT_S).until(lambda d: _button(d, "Analyze and save").is_enabled())
-    _shot(browser, "analyze")
-    _button(browser, "Analyze and save").click()
-    WebDriverWait(browser, WAIT_S).until(lambda d: "/session" in d.current_url)
-    _wait_text(browser, "Per-step table")
-    WebDriverWait(browser, WAIT_S).until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid='stDataFrame']"))
-    WebDriverWait(browser, WAIT_S).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".js-plotly-plot"))
-    _wait_text(browser, "after_landmarks")
+    n = len(Library(data).sessions())
+    _upload_and_open(browser, url, ROOT / "sample_data" / "after_landmarks.csv", shot="analyze")
     _shot(browser, "session")
     listing = Library(data).sessions()
-    assert len(listing) == 3 and "after_landmarks.csv" in set(listing["source_name"])
+    assert len(listing) == n + 1 and "after_landmarks.csv" in set(listing["source_name"])
+
+
+def test_sensor_uploads_imu_and_fit(server, browser, tmp_path):
+    from engine.synth.imu import write_waist_csv
+    from engine.synth.runner import RunnerParams
+
+    url, data = server
+    n = len(Library(data).sessions())
+    csv = tmp_path / "phone_waist.csv"
+    truth = write_waist_csv(csv, RunnerParams(cadence_spm=172.0, duration_s=40.0), seed=4)
+    _upload_and_open(browser, url, csv)                    # waist is the default placement
+    _wait_text(browser, "Ground contact")
+    _shot(browser, "session_imu")
+    stored = Library(data).session(int(Library(data).sessions().iloc[0]["id"]))
+    assert stored.kind == "imu" and stored.result.settings["placement"] == "waist"
+    assert abs(stored.result.summary["ground_contact_ms"]["median"] - truth["ground_contact_ms"].median()) < 15
+    _upload_and_open(browser, url, ROOT / "sample_data" / "before_watch.fit", table="Records")
+    _wait_text(browser, "watch records")
+    _shot(browser, "session_fit")
+    assert len(Library(data).sessions()) == n + 2
 
 
 def test_a_bad_upload_says_why_and_changes_nothing(server, browser, tmp_path):
@@ -162,4 +187,4 @@ def test_library_page_lists_the_athlete(server, browser):
     _wait_text(browser, "Edit a session")
     _shot(browser, "library")
     # the athlete picker shows its value in an input-like element: look in the page source
-    WebDriverWait(browser, WAIT_S).until(lambda d: "Sample runner (3 sessions)" in d.page_source)
+    WebDriverWait(browser, WAIT_S).until(lambda d: "Sample runner (7 sessions)" in d.page_source)
