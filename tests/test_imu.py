@@ -186,3 +186,31 @@ def test_real_25_minute_run(sensor, placement):
         assert 180.0 <= res.summary["ground_contact_ms"]["median"] <= 320.0    # a recreational runner
         assert 50.0 <= res.summary["flight_ms"]["median"] <= 180.0
         assert res.summary["ground_contact_ms"]["n"] >= 0.8 * len(rows)
+
+
+def _geneactiv_text(t: np.ndarray, acc_g: np.ndarray) -> str:
+    header = ["Device Type,GENEActiv", "Device Model,1.1", "Measurement Frequency,50.0 Hz",
+              "Start Time,2026-10-01 07:00:00:000", "Device Location Code,back", ""] + [""] * 90
+    start = pd.Timestamp("2026-10-01 07:00:00")
+    stamps = [(start + pd.Timedelta(seconds=float(s))).strftime("%Y-%m-%d %H:%M:%S:") + f"{int(round(s * 1000)) % 1000:03d}"
+              for s in t]
+    rows = [f"{ts},{x:.4f},{y:.4f},{z:.4f},0,0,31.6" for ts, (x, y, z) in zip(stamps, acc_g)]
+    return "\r\n".join(header + rows) + "\r\n"
+
+
+def test_geneactiv_export_with_its_device_header(tmp_path):
+    params = RunnerParams(cadence_spm=168.0, duration_s=40.0)
+    t, acc = waist_signal(params, rate_hz=50.0, noise=ImuNoise(noise_g=0.02), seed=2)
+    path = tmp_path / "geneactiv.csv"
+    path.write_text(_geneactiv_text(t, acc))
+    res = analyze(path, kind="auto", placement="waist")
+    assert res.settings["source_rate_hz"] == pytest.approx(50.0) and res.settings["acc_unit"] == "g"
+    assert res.summary["cadence_spm"]["median"] == pytest.approx(168.0, rel=0.01)
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(not REAL.exists(), reason="../shared/realdata not present")
+def test_real_lumbar_walk_is_flagged_as_walking():
+    # GaitPy's own features give a median cadence of 96.8 steps/min for this walk
+    with pytest.raises(NotRunningError, match=r"walking, not running: (9[0-9]|10[0-4]) steps/min"):
+        analyze(REAL / "gaitpy_walk" / "demo_data.csv", kind="auto", placement="waist")

@@ -1,9 +1,9 @@
 """Raw IMU recordings (accelerometer, optionally gyroscope) read into one validated signal type.
 
 Formats recognised from the header: the generic ``time, ax, ay, az[, gx, gy, gz]`` (also ``x, y, z``
-and ``acc_x`` ...), phyphox's "Acceleration x (m/s^2)" columns, and Sensor Logger exports
+and ``acc_x`` ...), phyphox's "Acceleration x (m/s^2)" columns, Sensor Logger exports
 (``TotalAcceleration.csv``, or ``Accelerometer.csv`` plus ``Gravity.csv``, alone or in the app's
-zip). Separators ``,`` ``;`` or tab. Acceleration in g or m/s² (from the header's unit, else from
+zip), and GENEActiv's CSV export (device header, then time-stamped rows in g). Separators ``,`` ``;`` or tab. Acceleration in g or m/s² (from the header's unit, else from
 the size of gravity: a recording's median magnitude is ~1 in g and ~9.8 in m/s²); time in s, ms or
 ns (from the header, else from the sampling interval). Everything is resampled to a fixed rate (the recording's own, rounded).
 """
@@ -62,6 +62,22 @@ def _read_table(text: str, name: str) -> pd.DataFrame:
         return pd.read_csv(io.StringIO(text), sep=sep, comment="#", skipinitialspace=True)
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise BadInputError(f"{name}: not a readable CSV ({exc})") from None
+
+
+def _geneactiv(text: str, name: str) -> pd.DataFrame:
+    """GENEActiv's CSV export: ~100 lines of device and subject header, then headerless rows of
+    ``YYYY-MM-DD hh:mm:ss:mmm, x, y, z (g), light, button, temperature``."""
+    lines = text.splitlines()
+    start = next((i for i, ln in enumerate(lines) if re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d:\d{3},", ln)), None)
+    if start is None:
+        raise BadInputError(f"{name}: a GENEActiv export without data rows")
+    try:
+        raw = pd.read_csv(io.StringIO("\n".join(lines[start:])), header=None, usecols=[0, 1, 2, 3])
+        stamps = pd.to_datetime(raw[0], format="%Y-%m-%d %H:%M:%S:%f")
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise BadInputError(f"{name}: the GENEActiv data rows cannot be read ({exc})") from None
+    seconds = (stamps - stamps.iloc[0]).dt.total_seconds()
+    return pd.DataFrame({"time (s)": seconds, "x (g)": raw[1], "y (g)": raw[2], "z (g)": raw[3]})
 
 
 def _find(cols: dict[str, str], names) -> str | None:
@@ -224,7 +240,8 @@ def read_imu(path: str | Path, *, acc_unit: str = "auto", time_unit: str = "auto
                 raise BadInputError(f"{name}: no TotalAcceleration.csv or Accelerometer.csv inside "
                                     f"(found: {', '.join(sorted(files)) or 'no CSV files'})")
     else:
-        df = _read_table(path.read_text(encoding="utf-8-sig", errors="replace"), name)
+        text = path.read_text(encoding="utf-8-sig", errors="replace")
+        df = _geneactiv(text, name) if text.startswith("Device Type,GENEActiv") else _read_table(text, name)
     sig = signal_from_table(df, name=name, acc_unit=acc_unit, time_unit=time_unit, rate_hz=rate_hz)
     sig.meta["format"] = "zip" if path.suffix.lower() == ".zip" else "csv"
     return sig
