@@ -214,3 +214,24 @@ def test_real_lumbar_walk_is_flagged_as_walking():
     # GaitPy's own features give a median cadence of 96.8 steps/min for this walk
     with pytest.raises(NotRunningError, match=r"walking, not running: (9[0-9]|10[0-4]) steps/min"):
         analyze(REAL / "gaitpy_walk" / "demo_data.csv", kind="auto", placement="waist")
+
+
+def test_sensor_logger_zip_with_gyroscope_on_a_shoe(tmp_path):
+    from engine.synth.imu import foot_signal, foot_truth
+
+    params = RunnerParams(foot_strike_angle_deg=13.0, cadence_spm=166.0, duration_s=30.0)
+    t, acc_g, gyro_dps = foot_signal(params, rate_hz=200.0, seed=9)
+    ns = (1.7e18 + t * 1e9).astype(np.int64)
+    acc = pd.DataFrame({"time": ns, "seconds_elapsed": t, "z": acc_g[:, 2] * 9.80665, "y": acc_g[:, 1] * 9.80665,
+                        "x": acc_g[:, 0] * 9.80665})
+    gyro = pd.DataFrame({"time": ns[::2] + 1000, "seconds_elapsed": t[::2] + 1e-6,
+                         "z": np.radians(gyro_dps[::2, 2]), "y": np.radians(gyro_dps[::2, 1]),
+                         "x": np.radians(gyro_dps[::2, 0])})                     # its own, slower clock
+    path = tmp_path / "shoe.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("TotalAcceleration.csv", acc.to_csv(index=False))
+        zf.writestr("Gyroscope.csv", gyro.to_csv(index=False))
+    res = analyze(path, kind="auto", placement="foot")
+    assert res.settings["gyro_unit"] == "rad/s"
+    assert (res.rows["foot_strike"] == "rearfoot").mean() >= 0.95
+    assert len(res.rows) == pytest.approx(len(foot_truth(params)), abs=2)

@@ -198,21 +198,30 @@ def _gyro_unit(g: np.ndarray, unit: str) -> str:
 
 
 def _sensor_logger(files: dict[str, str], name: str) -> pd.DataFrame | None:
-    """Sensor Logger: TotalAcceleration, or Accelerometer + Gravity (both without/with g split)."""
+    """Sensor Logger: TotalAcceleration, or Accelerometer + Gravity (both without/with g split), plus
+    Gyroscope (rad/s) when the zip has it, on the accelerometer's clock."""
     low = {Path(k).name.lower(): v for k, v in files.items()}
     if "totalacceleration.csv" in low:
-        return _read_table(low["totalacceleration.csv"], name)
-    if "accelerometer.csv" in low and "gravity.csv" in low:
+        out = _read_table(low["totalacceleration.csv"], name)
+    elif "accelerometer.csv" in low and "gravity.csv" in low:
         acc = _read_table(low["accelerometer.csv"], name)
         grav = _read_table(low["gravity.csv"], name)
         n = min(len(acc), len(grav))
         out = acc.iloc[:n].copy()
         for ax in ("x", "y", "z"):
             out[ax] = acc[ax].to_numpy()[:n] + grav[ax].to_numpy()[:n]
-        return out
-    if "accelerometer.csv" in low:
-        return _read_table(low["accelerometer.csv"], name)
-    return None
+    elif "accelerometer.csv" in low:
+        out = _read_table(low["accelerometer.csv"], name)
+    else:
+        return None
+    if "gyroscope.csv" in low and "seconds_elapsed" in out.columns:
+        gyro = _read_table(low["gyroscope.csv"], name)
+        if {"seconds_elapsed", "x", "y", "z"} <= set(gyro.columns):
+            gyro = gyro.apply(pd.to_numeric, errors="coerce").dropna().sort_values("seconds_elapsed")
+            t = pd.to_numeric(out["seconds_elapsed"], errors="coerce").to_numpy(float)
+            for ax in ("x", "y", "z"):
+                out[f"gyro_{ax} (rad/s)"] = np.interp(t, gyro["seconds_elapsed"].to_numpy(float), gyro[ax].to_numpy(float))
+    return out
 
 
 def read_imu(path: str | Path, *, acc_unit: str = "auto", time_unit: str = "auto",
