@@ -1,6 +1,7 @@
 """Walking, too few contacts, gaps, missing scale and the engine's boundaries."""
 
 import ast
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -100,3 +101,34 @@ def test_engine_never_imports_ui_libraries():
             if any(n.split(".")[0] in ("streamlit", "plotly") for n in names):
                 offenders.append(str(path.relative_to(root)))
     assert not offenders
+
+
+@pytest.mark.parametrize("fps", [60.0, 30.0])
+def test_a_hidden_foot_with_noisy_heights_falls_back_to_its_forward_motion(fps):
+    # the far foot's heights jitter by 7 % of the leg (a half-hidden foot); its forward motion is intact
+    run = simulate(duration_s=12, fps=fps, noise_frac=0.003, seed=4)
+    xy, names = run.track.xy.copy(), list(run.track.names)
+    leg = np.nanmedian(np.abs(xy[:, names.index("left_hip"), 1] - xy[:, names.index("left_ankle"), 1]))
+    rng = np.random.default_rng(1)
+    for n in ("left_heel", "left_foot_index", "left_ankle"):
+        xy[:, names.index(n), 1] += rng.normal(0.0, 0.07 * leg, len(xy))
+    res = analyze_track(dataclasses.replace(run.track, xy=xy), height_cm=175)
+    assert any("anchored on the feet's forward-backward motion" in w for w in res.warnings)
+    truth = run.truth
+    assert abs(len(res.rows) - len(truth)) <= 1
+    assert res.summary["cadence_spm"]["median"] == pytest.approx(truth["cadence_spm"].median(), rel=0.01)
+    ic = res.rows["ic_s"].to_numpy()
+    err_ms = np.array([(ic[np.argmin(np.abs(ic - x))] - x) * 1000 for x in truth["ic_s"]])
+    assert np.median(np.abs(err_ms)) <= 1.5 * 1000 / fps                 # within a frame and a half
+    assert abs(res.summary["ground_contact_ms"]["median"] - truth["ground_contact_ms"].median()) <= 60
+
+
+def test_walking_with_noisy_feet_is_still_walking():
+    walk = simulate(cadence_spm=110, duty_factor=0.62, speed_mps=1.4, vertical_oscillation_cm=4,
+                    min_knee_flexion_deg=5, duration_s=10, noise_frac=0.003, seed=2)
+    xy, names = walk.track.xy.copy(), list(walk.track.names)
+    rng = np.random.default_rng(3)
+    for n in ("left_heel", "left_foot_index", "right_heel", "right_foot_index"):
+        xy[:, names.index(n), 1] += rng.normal(0.0, 12.0, len(xy))
+    with pytest.raises(NotRunningError, match="walking"):
+        analyze_track(dataclasses.replace(walk.track, xy=xy), height_cm=175)

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.signal import find_peaks
 
 from engine.gait.signal import finite_runs
 
@@ -220,3 +221,96 @@ class ContactDetector:
                     continue
             merged.append([start, stop])
         return [(a, b) for a, b in merged if b - a >= min_len]
+
+
+def stride_frequency_hz(left_x: np.ndarray, right_x: np.ndarray, sample_rate_hz: float) -> float:
+    """Stride frequency from the feet's alternation: the dominant frequency (0.5-2.5 Hz) of the forward
+    distance between the two ankles, which swings once per stride whatever the camera sees of the
+    feet's heights. Zero-padded periodogram with a parabolic peak; NaN where there is too little data."""
+    d = left_x - right_x
+    d = d[np.isfinite(d)]
+    if d.size < 2 * sample_rate_hz:
+        return float("nan")
+    d = (d - d.mean()) * np.hanning(d.size)
+    n = 1 << int(np.ceil(np.log2(d.size * 16)))
+    p = np.abs(np.fft.rfft(d, n)) ** 2
+    f = np.fft.rfftfreq(n, 1.0 / sample_rate_hz)
+    band = np.flatnonzero((f >= 0.5) & (f <= 2.5))
+    k = band[np.argmax(p[band])]
+    a, b, c = np.log(p[k - 1:k + 2] + 1e-30)
+    shift = 0.5 * (a - c) / (a - 2 * b + c) if a - 2 * b + c < 0 else 0.0
+    return float(f[k] + shift * (f[1] - f[0]))
+
+
+def _crossing(y: np.ndarray, k: int, level: float) -> float:
+    """Fractional index between samples k-1 and k where ``y`` crosses ``level`` (k when it cannot tell)."""
+    a, b = y[k - 1], y[k]
+    return float(k - 1 + (level - a) / (b - a)) if k > 0 and np.isfinite(a) and np.isfinite(b) and a != b else float(k)
+
+
+def _peak_position(y: np.ndarray, k: int) -> float:
+    """Sub-sample position of a maximum at k from a parabola through it and its neighbours."""
+    if 0 < k < y.size - 1 and np.all(np.isfinite(y[k - 1:k + 2])):
+        a, b, c = y[k - 1:k + 2]
+        den = a - 2 * b + c
+        if den < 0:
+            return float(k + 0.5 * (a - c) / den)
+    return float(k)
+
+
+def stride_anchored_contacts(
+    *,
+    heel_fwd: dict[str, np.ndarray],
+    toe_fwd: dict[str, np.ndarray],
+    low_height: dict[str, np.ndarray],
+    toe_height: dict[str, np.ndarray],
+    sample_rate_hz: float,
+    stride_s: float,
+    leg_px: float,
+    tol_px: float,
+) -> pd.DataFrame:
+    """Contacts anchored on the feet's forward-backward motion, for tracks whose foot heights are too noisy.
+
+    Zeni et al. (2008): the heel is furthest ahead of the pelvis around IC and the toe furthest behind
+    around TO. These extremes are clean even when a hidden foot's height is not, but in running they
+    only bracket the contact: the swing foot is pulled back before it lands and keeps moving back
+    after it leaves. So each contact is timed at its extremes (between samples) plus the typical lag
+    from extreme to event, the median over all contacts of both feet of: from the heel's forward
+    extreme to where the foot's lowest point first comes down to ground level (within ``tol_px``), and
+    from the toe's rearward extreme back to where the toe was last at ground level. One lag for the
+    session keeps the steps as regular as the feet's motion, instead of passing each contact's height
+    noise on to its step. Where no contact reaches the ground the extremes themselves are used.
+
+    ``heel_fwd``/``toe_fwd`` are forward positions relative to the mid-hip, ``low_height`` the lower of
+    heel and toe above their ground levels, ``toe_height`` the toe's, all per side (pixels).
+    """
+    fs = sample_rate_hz
+    dist = max(1, int(0.6 * stride_s * fs))
+    found = []
+    for side in ("left", "right"):
+        fwd = np.nan_to_num(heel_fwd[side], nan=-np.inf)
+        back = np.nan_to_num(-toe_fwd[side], nan=-np.inf)
+        ic_peaks, _ = find_peaks(fwd, distance=dist, prominence=0.15 * leg_px)
+        to_peaks, _ = find_peaks(back, distance=dist, prominence=0.15 * leg_px)
+        low, toe = low_height[side], toe_height[side]
+        for i in ic_peaks:
+            later = to_peaks[(to_peaks > i) & (to_peaks < i + stride_s * fs)]
+            if not later.size:
+                continue
+            j = int(later[0])
+            p, q = _peak_position(heel_fwd[side], int(i)), _peak_position(-toe_fwd[side], j)
+            down = np.flatnonzero(low[i:j] < tol_px)
+            ic = _crossing(low, int(i) + int(down[0]), tol_px) if down.size else np.nan
+            start = int(i) + (int(down[0]) if down.size else 0)
+            up = np.flatnonzero(toe[start:j + 1] < tol_px)
+            end = start + int(up[-1]) + 1 if up.size else -1
+            to = _crossing(toe, end, tol_px) if 0 < end < toe.size else np.nan
+            found.append((side, p, q, ic - p, to - q))
+    if not found:
+        return pd.DataFrame(columns=["side", "ic_idx", "to_idx"])
+    table = pd.DataFrame(found, columns=["side", "peak", "trough", "ic_lag", "to_lag"])
+    ic_lag = float(np.nanmedian(table["ic_lag"])) if table["ic_lag"].notna().any() else 0.0
+    to_lag = float(np.nanmedian(table["to_lag"])) if table["to_lag"].notna().any() else 0.0
+    contacts = pd.DataFrame({"side": table["side"], "ic_idx": table["peak"] + ic_lag, "to_idx": table["trough"] + to_lag})
+    contacts = contacts[contacts["to_idx"] > contacts["ic_idx"]]
+    return contacts.sort_values("ic_idx").reset_index(drop=True)

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from engine.errors import BadInputError, NotRunningError, TooFewContactsError
-from engine.gait.events import ContactDetector
+from engine.gait.events import ContactDetector, stride_anchored_contacts, stride_frequency_hz
 from engine.gait.frame import Scale, detect_orientation, leg_length_px, scale_from_height, to_runner_frame
 from engine.gait.metrics import compute_step_table, flat_foot_offset_deg
 from engine.gait.signal import bridge_gaps, effective_cutoff_hz, interp_at, lowpass, noise_sd
@@ -16,6 +16,8 @@ from engine.gait.summary import summarize
 from engine.model import REQUIRED_LANDMARKS, AnalysisResult, LandmarkTrack
 
 MIN_CONTACTS = 4
+#: Below this many steps a minute the feet's alternation is a walk (the same bound as for IMU data).
+MIN_RUNNING_SPM = 135.0
 #: Flat-foot heel->toe inclinations outside this range mean the heel never came down (or a bad track).
 FLAT_OFFSET_RANGE_DEG = (-16.0, 8.0)
 #: Used when the flat-foot offset cannot be estimated: the middle of BlazePose's range on drawn figures.
@@ -131,6 +133,27 @@ def analyze_track(
         toe_y_raw={s: rf_raw[f"{s}_foot_index"][:, 1] for s in ("left", "right")},
         sample_rate_hz=fs, leg_px=leg_px, noise_px=noise_smoothed, raw_noise_px=noise,
     )
+    stride_hz = stride_frequency_hz(rf["left_ankle"][:, 0], rf["right_ankle"][:, 0], fs)
+    if _implausible(contacts, t, fs, stride_hz):
+        if 120.0 * stride_hz < MIN_RUNNING_SPM:
+            raise NotRunningError(f"this looks like walking, not running: the feet alternate at "
+                                  f"{120.0 * stride_hz:.0f} steps/min (running is above {MIN_RUNNING_SPM:.0f})")
+        levels = info["levels_px"]
+        anchored = stride_anchored_contacts(
+            heel_fwd={s: rf[f"{s}_heel"][:, 0] - rf["mid_hip"][:, 0] for s in ("left", "right")},
+            toe_fwd={s: rf[f"{s}_foot_index"][:, 0] - rf["mid_hip"][:, 0] for s in ("left", "right")},
+            low_height={s: np.fmin(heel_y[s] - levels[s]["heel"], toe_y[s] - levels[s]["foot_index"])
+                        for s in ("left", "right")},
+            toe_height={s: toe_y[s] - levels[s]["foot_index"] for s in ("left", "right")},
+            sample_rate_hz=fs, stride_s=1.0 / stride_hz, leg_px=leg_px, tol_px=info["contact_tol_px"],
+        )
+        if len(anchored) > len(contacts):
+            warnings.append(
+                f"the foot heights are too noisy to time contacts ({len(contacts)} found where the feet's "
+                f"alternation says about {(t[-1] - t[0]) * 2 * stride_hz:.0f}); contacts are anchored on the "
+                "feet's forward-backward motion instead (Zeni et al. 2008), so contact and flight times are "
+                "approximate")
+            contacts, event_warnings = anchored, [w for w in event_warnings if "was dropped" not in w]
     warnings.extend(event_warnings)
     if len(contacts) < MIN_CONTACTS:
         raise TooFewContactsError(
@@ -206,6 +229,20 @@ def analyze_track(
             "clean_track": info["clean"],
         },
     )
+
+
+def _implausible(contacts, t: np.ndarray, fs: float, stride_hz: float) -> bool:
+    """Contacts that cannot be the run the feet show: under 90 % of the steps the feet's alternation counts
+    (less the two a track's ends may cut), or strides of one foot that stray more than 25 % from the
+    stride period in over a fifth of cases."""
+    if not np.isfinite(stride_hz) or stride_hz <= 0:
+        return False
+    expected = (t[-1] - t[0]) * 2.0 * stride_hz - 2.0
+    if len(contacts) < 0.9 * expected:
+        return True
+    strides = np.concatenate([np.diff(contacts.loc[contacts["side"] == s, "ic_idx"].to_numpy()) / fs
+                              for s in ("left", "right")])
+    return bool(strides.size and np.mean(np.abs(strides * stride_hz - 1.0) > 0.25) > 0.2)
 
 
 def _check_running(contacts, t: np.ndarray, fs: float) -> None:
