@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--height-cm", type=_positive, help="runner's height; gives lengths in cm")
     a.add_argument("--treadmill-speed-kmh", type=_positive, help="belt speed, for step length on a treadmill")
     a.add_argument("--placement", choices=["waist", "foot", "wrist"], help="IMU placement")
+    a.add_argument("--acc-unit", default="auto", choices=["auto", "g", "m/s^2"],
+                   help="IMU acceleration unit when the file's header does not say (default: detected)")
     a.add_argument("--json", metavar="OUT", help="write the result as JSON to OUT, or '-' for stdout")
     a.add_argument("--csv", metavar="OUT", help="write the per-step table as CSV")
     a.add_argument("--landmarks-out", metavar="OUT.csv", help="write the landmark track (video input)")
@@ -121,7 +123,7 @@ def _analyze(args: argparse.Namespace) -> int:
                                  ("--overlay-out", args.overlay_out)) if v]
     bar = None if args.no_progress else ProgressBar()
     try:
-        loaded = load(args.path, kind=args.kind, progress=bar)
+        loaded = load(args.path, kind=args.kind, progress=bar, acc_unit=args.acc_unit)
     finally:
         if bar is not None:
             bar.close()

@@ -10,6 +10,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.errors import BadInputError
 from engine.model import AnalysisResult
 from engine.pose.extract import ProgressFn
 from engine.render import KeyFrame, key_frames
@@ -65,3 +66,21 @@ def ingest(
         else:
             media["landmarks"] = path
     return Ingested(result=result, key_frames=frames, media=media)
+
+
+def reanalyze(kind: str, media: dict[str, Path], *, height_cm: float | None = None,
+              treadmill_speed_kmh: float | None = None, placement: str | None = None) -> Ingested:
+    """Analyse a stored session again from its kept files, with other settings.
+
+    A clip's session is re-read from its stored landmarks (the pose model does not run again) and its
+    frames drawn on the stored clip; an IMU session from its recording. A watch file has no settings
+    to change.
+    """
+    if kind in ("video", "landmarks") and "landmarks" in media:
+        return ingest(media["landmarks"], kind="landmarks", height_cm=height_cm,
+                      treadmill_speed_kmh=treadmill_speed_kmh, video=media.get("video"))
+    if kind == "imu" and "source" in media:
+        return ingest(media["source"], kind="imu", placement=placement)
+    if kind == "fit":
+        raise BadInputError("a watch file's numbers are the watch's own: there is nothing to analyse again")
+    raise BadInputError("the files this session was analysed from are no longer in the library")

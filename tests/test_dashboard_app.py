@@ -144,3 +144,27 @@ def test_rows_survive_the_library_round_trip(data_dir):
     lib = Library(data_dir)
     s = lib.session(int(lib.sessions().iloc[0]["id"]))
     assert isinstance(s.result.rows, pd.DataFrame) and s.result.rows["ic_s"].is_monotonic_increasing
+
+
+def test_session_analysed_again_with_another_height_is_a_new_session(data_dir):
+    at = _app().run()
+    lib = Library(data_dir)
+    before = lib.sessions().query("kind == 'landmarks'").set_index("label").loc["before block"]
+    old = lib.session(int(before["id"]))
+    at.query_params["session"] = str(old.id)
+    at.switch_page("views/session.py").run()
+    height = next(n for n in at.number_input if n.label == "Runner's height (cm)" and n.value == 175.0)
+    height.set_value(185.0)
+    next(b for b in at.button if b.label == "Analyse and save as a new session").click().run()
+    assert not at.exception
+    listing = Library(data_dir).sessions()
+    assert len(listing) == 5
+    new = Library(data_dir).session(int(listing["id"].max()))
+    assert new.title == f"{old.title} (185 cm)" and new.kind == old.kind and new.label == old.label
+    assert new.result.settings["height_cm"] == 185.0
+    # lengths scale with the height; angles and times do not
+    ratio = new.result.summary["overstride_cm"]["median"] / old.result.summary["overstride_cm"]["median"]
+    assert ratio == pytest.approx(185.0 / 175.0, rel=0.01)
+    assert new.result.summary["cadence_spm"]["median"] == pytest.approx(old.result.summary["cadence_spm"]["median"])
+    assert len(Library(data_dir).key_frame_steps(new.id)) == len(new.result.rows)
+    assert Library(data_dir).session(old.id).result.settings["height_cm"] == 175.0      # the old one is kept

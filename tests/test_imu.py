@@ -235,3 +235,21 @@ def test_sensor_logger_zip_with_gyroscope_on_a_shoe(tmp_path):
     assert res.settings["gyro_unit"] == "rad/s"
     assert (res.rows["foot_strike"] == "rearfoot").mean() >= 0.95
     assert len(res.rows) == pytest.approx(len(foot_truth(params)), abs=2)
+
+
+def test_declared_unit_overrides_detection(tmp_path):
+    # a file in m/s^2 whose header says nothing: detected; declared g on the same numbers is refused as
+    # implausible (~11 g at rest), declared m/s^2 agrees with the detection
+    t, acc = _frame(RunnerParams(cadence_spm=170.0, duration_s=20.0))
+    path = tmp_path / "plain.csv"
+    pd.DataFrame({"t": t, "x": acc[:, 0] * 9.80665, "y": acc[:, 1] * 9.80665, "z": acc[:, 2] * 9.80665}).to_csv(path, index=False)
+    assert read_imu(path).meta["acc_unit"] == "m/s^2 (detected)"
+    assert read_imu(path, acc_unit="m/s^2").meta["acc_unit"] == "m/s^2"
+    with pytest.raises(BadInputError, match=r"would be 1\d\.\d g.*is the unit right"):
+        read_imu(path, acc_unit="g")
+    out = subprocess.run([sys.executable, "-m", "engine.cli", "analyze", str(path), "--placement", "waist",
+                          "--acc-unit", "m/s^2", "--json", "-"], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    import json
+
+    assert json.loads(out.stdout)["settings"]["acc_unit"] == "m/s^2"

@@ -8,6 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import figures, media, report, state
+from engine.errors import LeanlineError
+from engine.ingest import reanalyze
 
 lib = state.library()
 listing = lib.sessions()
@@ -166,6 +168,42 @@ c1.download_button("Download CSV", data=rows.to_csv(index=False).encode(), file_
                    mime="text/csv", icon="⬇️")
 c2.download_button("HTML report", data=lambda: report.session_report(stored, lib.key_frames(stored.id), notes=notes).encode(),
                    file_name=f"leanline_session_{stored.id}.html", mime="text/html", icon="📄")
+if stored.kind in ("video", "landmarks", "imu"):
+    with st.expander("Analyse again with other settings"):
+        st.caption("Saved as a new session beside this one; this one stays as it is. A clip is re-read from its "
+                   "stored landmarks, so the pose model does not run again.")
+        with st.form(f"again_{stored.id}"):
+            if stored.kind == "imu":
+                placements = ["waist", "foot", "wrist"]
+                now = res.settings.get("placement", "waist")
+                new_placement = st.selectbox("Sensor placement", placements, index=placements.index(now))
+                new_height = new_belt = None
+            else:
+                new_height = st.number_input("Runner's height (cm)", 0.0, 230.0,
+                                             float(res.settings.get("height_cm") or 0.0), 1.0)
+                new_belt = st.number_input("Treadmill speed (km/h, 0 if overground)", 0.0, 30.0,
+                                           float(res.settings.get("treadmill_speed_kmh") or 0.0), 0.1)
+                new_placement = None
+            if st.form_submit_button("Analyse and save as a new session"):
+                try:
+                    with st.spinner("Analysing ..."):
+                        job = reanalyze(stored.kind, stored.media, height_cm=new_height or None,
+                                        treadmill_speed_kmh=new_belt or None, placement=new_placement)
+                        # the same recording: keep its kind and fingerprint, so comparisons see one source
+                        job.result.source.update({k: res.source[k] for k in ("kind", "sha256", "clip") if k in res.source})
+                        changed = (f"{new_placement} placement" if new_placement else
+                                   f"{new_height:.0f} cm" if new_height else "no height")
+                        sid = lib.save_session(job.result, athlete=stored.athlete, title=f"{stored.title} ({changed})",
+                                               source_name=stored.source_name, label=stored.label,
+                                               session_date=stored.session_date, tags=stored.tags,
+                                               height_cm=new_height or None, key_frames=job.key_frames,
+                                               media=job.media)
+                except LeanlineError as exc:
+                    st.error(f"{exc}. Nothing was added to the library.")
+                else:
+                    state.select_session(sid)
+                    st.rerun()
+
 with st.expander("Provenance"):
     st.json({"leanline_version": res.leanline_version, "source": res.source, "settings": res.settings,
              "scale_source": res.scale_source, "row_unit": res.row_unit, "stored": stored.created_at})

@@ -78,8 +78,10 @@ def load(
     kind: str = "auto",
     progress: ProgressFn | None = None,
     pose_settings: PoseSettings | None = None,
+    acc_unit: str = "auto",
 ) -> Loaded:
-    """Read any pose source (landmark CSV or video) into a landmark track."""
+    """Read any source: a landmark CSV or a video into a landmark track, an IMU recording into a signal
+    (``acc_unit`` declares its acceleration unit, g or m/s^2, where the header does not)."""
     if kind not in KINDS:
         raise BadInputError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
     path = Path(path)
@@ -101,7 +103,7 @@ def load(
         return Loaded(kind=kind, sha256=sha)
     from engine.sources.imu import read_imu
 
-    return Loaded(kind=kind, sha256=sha, imu=read_imu(path))
+    return Loaded(kind=kind, sha256=sha, imu=read_imu(path, acc_unit=acc_unit))
 
 
 def analyze(
@@ -115,13 +117,14 @@ def analyze(
     pose_settings: PoseSettings | None = None,
     loaded: Loaded | None = None,
     placement: str | None = None,
+    acc_unit: str = "auto",
 ) -> AnalysisResult:
     """Read any supported source and analyse it; the result carries the source's provenance.
 
     Pass ``loaded`` (from :func:`load`) to analyse an already-read source again with other settings.
     """
     path = Path(path)
-    src = loaded or load(path, kind=kind, progress=progress, pose_settings=pose_settings)
+    src = loaded or load(path, kind=kind, progress=progress, pose_settings=pose_settings, acc_unit=acc_unit)
     if src.kind == "fit":
         from engine.sources.fit import read_fit
 

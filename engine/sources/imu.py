@@ -140,6 +140,9 @@ def _acc_scale(acc: np.ndarray, unit: str, declared: str, name: str) -> tuple[fl
         scale, text = 1.0, "unknown"
     else:
         raise BadInputError(f"{name}: acceleration magnitude {norm:.1f} is neither g nor m/s^2; declare the unit")
+    if norm * scale > 3.0 * G:
+        raise BadInputError(f"{name}: in {text} the median acceleration would be {norm * scale / G:.1f} g, "
+                            "which no body-worn sensor records; is the unit right?")
     if norm * scale < 0.6 * G:
         raise BadInputError(f"{name}: the acceleration has no gravity in it (median magnitude "
                             f"{norm * scale / G:.2f} g); leanline needs acceleration including gravity "
