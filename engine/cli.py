@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -164,8 +163,11 @@ def _dashboard(args: argparse.Namespace) -> int:
            "--server.fileWatcherType", "none"]
     if args.headless or os.environ.get("CI"):
         cmd += ["--server.headless", "true"]
-    print(f"leanline dashboard on http://{args.address}:{args.port} (library: {_data_dir()})", file=sys.stderr)
-    return subprocess.call(cmd)
+    print(f"leanline dashboard on http://{args.address}:{args.port} (library: {_data_dir()})", file=sys.stderr,
+          flush=True)
+    # become the server, so that stopping this process (Ctrl-C, a service manager, a test) stops it
+    os.execv(sys.executable, cmd)
+    return 0  # not reached
 
 
 def _data_dir() -> Path:

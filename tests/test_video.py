@@ -219,3 +219,13 @@ def test_pipeline_runs_offline(clips, tmp_path):
                           capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr
     assert len(json.loads(proc.stdout)["rows"]) >= 4
+
+
+def test_spans_give_every_worker_the_same_work():
+    from engine.pose.extract import span_edges
+
+    edges = span_edges(20.0, 2, 1.0)
+    assert edges[1] == pytest.approx(10.5) and np.isinf(edges[-1])      # 10.5 s, and 9.5 s + 1 s warm-up
+    edges = span_edges(30.0, 3, 1.0)
+    work = [edges[1] - edges[0], edges[2] - edges[1] + 1.0, 30.0 - edges[2] + 1.0]
+    assert work == pytest.approx([work[0]] * 3)

@@ -97,6 +97,7 @@ def _init_worker(q) -> None:
 
 def _worker(args) -> tuple:
     path, info, settings, start_s, end_s, warmup_s, span_id = args
+    _pin_to_one_core(span_id)
     last = [0]
 
     def tick(n: int) -> None:
@@ -107,6 +108,26 @@ def _worker(args) -> tuple:
     out = run_span(path, info, settings, start_s=start_s, end_s=end_s, warmup_s=warmup_s, tick=tick, threaded=False)
     _progress_queue.put((span_id, len(out[0])))
     return out
+
+
+def span_edges(duration_s: float, n_spans: int, warmup_s: float) -> np.ndarray:
+    """Span boundaries that give every worker the same number of frames to run: all spans but the first
+    also run the warm-up, so the first is longer by it (the last edge is open: frames past the clip's
+    stated duration still belong to someone)."""
+    work = (duration_s + (n_spans - 1) * warmup_s) / n_spans
+    lengths = np.array([work] + [max(work - warmup_s, 0.0)] * (n_spans - 1))
+    edges = np.concatenate([[0.0], np.cumsum(lengths)])
+    edges[-1] = math.inf
+    return edges
+
+
+def _pin_to_one_core(span_id: int) -> None:
+    """Keep each worker on a core of its own: MediaPipe's inference threads would otherwise spread over
+    every core and the workers would contend for all of them."""
+    if hasattr(os, "sched_getaffinity"):
+        cores = sorted(os.sched_getaffinity(0))
+        if len(cores) > 1:
+            os.sched_setaffinity(0, {cores[span_id % len(cores)]})
 
 
 def default_workers() -> int:
@@ -137,8 +158,7 @@ def extract_pose(
         tick = (lambda n: progress(n, total)) if progress else None
         t, xy, vis, world = run_span(path, info, settings, tick=tick)
     else:
-        edges = np.linspace(0.0, duration, n_spans + 1)
-        edges[-1] = math.inf
+        edges = span_edges(duration, n_spans, WARMUP_S)
         jobs = [(str(path), info, settings, float(edges[i]), float(edges[i + 1]),
                  WARMUP_S if i else 0.0, i) for i in range(n_spans)]
         ctx = mp.get_context("spawn")
