@@ -226,7 +226,7 @@ def verdict_arrow(metric: str) -> str:
 
 
 RECORD_METRICS = ("cadence_spm", "ground_contact_ms", "vertical_oscillation_cm", "vertical_ratio_pct",
-                  "step_length_cm", "speed_mps", "heart_rate_bpm", "power_w")
+                  "step_length_cm", "speed_mps", "heart_rate_bpm", "power_w", "dev_power", "dev_leg_spring_stiffness")
 
 
 def timeline_metrics(rows: pd.DataFrame) -> tuple[str, ...]:

@@ -51,6 +51,9 @@ PREFERRED: dict[str, str | None] = {
     "power_w": None,
     "speed_mps": None,
     "heart_rate_bpm": None,
+    "dev_power": None,
+    "dev_form_power": None,
+    "dev_leg_spring_stiffness": None,
 }
 
 #: Metric labels and units for people.
@@ -76,6 +79,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "power_w": ("power", "W"),
     "speed_mps": ("speed", "m/s"),
     "heart_rate_bpm": ("heart rate", "bpm"),
+    "dev_power": ("power (pod)", "W"),
+    "dev_form_power": ("form power (pod)", "W"),
+    "dev_leg_spring_stiffness": ("leg spring stiffness (pod)", "kN/m"),
 }
 
 #: The metrics compared by default, in display order.

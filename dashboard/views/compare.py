@@ -41,11 +41,16 @@ def _changes(base_key: tuple, other_key: tuple, _base, _other) -> pd.DataFrame:
     return compare_results(_base.result, _other.result)
 
 
+def _short(s) -> str:
+    """``2026-09-05 before block · Treadmill 10.8 km/h``: date, label and title, the athlete left out."""
+    return f"{s.session_date} " + " · ".join(x for x in (s.label, s.title) if x)
+
+
 comparisons = []
 for other in sessions[1:]:
     changes = _changes((base.id, base.created_at), (other.id, other.created_at), base, other)
     comparisons.append((other, changes))
-    st.subheader(f"{base.session_date} {base.label or base.title}  →  {other.session_date} {other.label or other.title}")
+    st.subheader(f"{_short(base)}  →  {_short(other)}")
     for line in plain_summary(changes):
         st.markdown(f"- {line}")
     if changes.empty:
@@ -83,7 +88,7 @@ for col, s in zip(cols, sessions):
     kf = next(iter(lib.key_frames(s.id, steps=[i])), None) if i is not None else None
     representative.append(kf)
     with col:
-        st.markdown(f"**{s.session_date} · {s.label or s.title}**")
+        st.markdown(f"**{_short(s)}**")
         if kf is not None:
             r = s.result.rows.iloc[i]
             st.image(kf.jpeg, width="stretch",
