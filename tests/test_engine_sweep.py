@@ -12,9 +12,11 @@ from engine.synth.runner import RunnerParams, simulate
 ANGLES = ["lean_deg", "alignment_deg", "trunk_lean_deg", "shin_angle_deg", "knee_flexion_ic_deg",
           "foot_strike_angle_deg", "fall_angle_deg"]
 # Target 1 deg clean / 3 deg noisy for every angle. Shin and knee angles turn at up to ~800 deg/s at
-# contact on a near-straight leg, so the heel striker's ~1.5 ms late IC costs them up to 1.5 deg
-# (3.3 deg for the shin with noise); these two are held to the bounds the engine meets today.
-CLEAN_BOUND_DEG = {c: 1.0 for c in ANGLES} | {"shin_angle_deg": 1.5, "knee_flexion_ic_deg": 1.6}
+# contact on a near-straight leg, so the heel striker's ~1.6 ms late IC at 240 fps costs them up to
+# 1.5 deg (3.5 deg for the shin with noise); these two are held to the bounds the engine meets today.
+# (Landmarks are read at event times by a cubic through four frames; a straight line between two
+# frames cut the knee's turning point by ~1 deg at 60 fps.)
+CLEAN_BOUND_DEG = {c: 1.0 for c in ANGLES} | {"shin_angle_deg": 1.1, "knee_flexion_ic_deg": 1.5}
 NOISY_BOUND_DEG = {c: 3.0 for c in ANGLES} | {"shin_angle_deg": 3.6}
 
 # runners: (cadence, duty factor, speed, strike angle, overstride, trunk lean, oscillation)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from engine.gait.frame import Scale
-from engine.gait.signal import interp_at
+from engine.gait.signal import cubic_at, interp_at
 from engine.model import STEP_COLUMNS
 
 REARFOOT_MIN_DEG = 8.0    # Altman & Davis 2012: strike angle above this is a rearfoot strike
@@ -150,7 +150,7 @@ def compute_step_table(
         res = np.full((n, 2), np.nan)
         for side in ("left", "right"):
             sel = sides == side
-            res[sel] = interp_at(points[name.format(s=side)], where[sel])
+            res[sel] = cubic_at(points[name.format(s=side)], where[sel])
         return res
 
     for col, (lower, upper, event, sign) in FROM_VERTICAL.items():

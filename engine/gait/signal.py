@@ -94,3 +94,23 @@ def interp_at(values: np.ndarray, index: np.ndarray | float) -> np.ndarray:
     out = np.asarray(out, dtype=float)
     out[~ok] = np.nan
     return out
+
+
+def cubic_at(values: np.ndarray, index: np.ndarray | float) -> np.ndarray:
+    """Cubic (Catmull-Rom) interpolation of ``values`` (axis 0) at fractional sample indices.
+
+    Used to read landmarks at event times between frames: near a turning point (the knee's extension at
+    contact) a straight line between two frames cuts the corner by up to a degree at 60 fps, a cubic
+    through four frames does not. Falls back to linear next to the ends and to missing samples.
+    """
+    idx = np.atleast_1d(np.asarray(index, dtype=float))
+    n = values.shape[0]
+    linear = interp_at(values, idx)
+    ok = np.isfinite(idx) & (idx >= 1) & (idx <= n - 3)
+    i0 = np.clip(np.floor(np.where(ok, idx, 1)).astype(int), 1, max(n - 3, 1))
+    u = np.where(ok, idx, 1) - i0
+    weights = ((-u**3 + 2 * u**2 - u) / 2, (3 * u**3 - 5 * u**2 + 2) / 2, (-3 * u**3 + 4 * u**2 + u) / 2,
+               (u**3 - u**2) / 2)
+    shape = u.shape + (1,) * (values.ndim - 1)
+    out = sum(w.reshape(shape) * values[np.clip(i0 - 1 + k, 0, n - 1)] for k, w in enumerate(weights))
+    return np.where(ok.reshape(shape) & np.isfinite(out), out, linear)
