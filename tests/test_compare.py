@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -52,7 +54,9 @@ def test_recovers_the_true_change(before_after):
     assert changes.loc["vertical_oscillation_cm", "verdict"] == "better"
     assert changes.loc["cadence_spm", "cliffs_delta"] == pytest.approx(1.0)
     text = "\n".join(plain_summary(changes.reset_index()))
-    assert "cadence +16 spm" in text and "cm closer to the hips" in text
+    said = re.search(r"cadence \+(\d+) spm", text)
+    assert said and abs(int(said.group(1)) - 16) <= 1                     # 162 -> 178 spm
+    assert "cm closer to the hips" in text
 
 
 def test_the_same_runner_twice_shows_no_clear_change():

@@ -17,7 +17,7 @@ ANGLES = ["lean_deg", "alignment_deg", "trunk_lean_deg", "shin_angle_deg", "knee
 # (Landmarks are read at event times by a cubic through four frames; a straight line between two
 # frames cut the knee's turning point by ~1 deg at 60 fps.)
 CLEAN_BOUND_DEG = {c: 1.0 for c in ANGLES} | {"shin_angle_deg": 1.1, "knee_flexion_ic_deg": 1.5}
-NOISY_BOUND_DEG = {c: 3.0 for c in ANGLES} | {"shin_angle_deg": 3.6}
+NOISY_BOUND_DEG = {c: 3.0 for c in ANGLES} | {"shin_angle_deg": 3.3}
 
 # runners: (cadence, duty factor, speed, strike angle, overstride, trunk lean, oscillation)
 STYLES = {
@@ -88,10 +88,15 @@ def test_noisy_tracks_keep_angles_within_three_degrees(style, seed, match):
     assert not missed and not extra
     for col in ANGLES:
         assert err[col].abs().median() <= NOISY_BOUND_DEG[col], f"{col}: median error {err[col].abs().median():.2f} deg"
-    # Noise times left and right contacts slightly differently, so per-step cadence alternates and its
-    # median can sit ~1 % off (190 spm read as 192); a -4 deg strike lies 2.4 deg from the forefoot cut.
-    assert abs(result.summary["cadence_spm"]["median"] - params.cadence_spm) <= 0.015 * params.cadence_spm
-    assert (est["foot_strike"] == truth["foot_strike"]).mean() >= 0.8
+    # events are timed by the feet's fore-aft extremes plus each foot's typical lag, so landmark jitter
+    # no longer makes step times alternate; a -4 deg strike lies 2.4 deg from the forefoot cut.
+    assert result.extra["retimed_events"] >= len(result.rows)
+    assert abs(result.summary["cadence_spm"]["median"] - params.cadence_spm) <= 0.01 * params.cadence_spm
+    # per-contact strike angles scatter by ~2 deg with this noise: classes are right for >= 95 % of
+    # contacts unless the true angle lies within 2.5 deg of a cut-off (fast_forefoot: -4 deg, 2.4 deg
+    # from the -1.6 deg forefoot cut, right for 74-87 % over four seeds)
+    near_cut = min(abs(params.foot_strike_angle_deg - c) for c in (8.0, -1.6)) < 2.5
+    assert (est["foot_strike"] == truth["foot_strike"]).mean() >= (0.7 if near_cut else 0.95)
 
 
 def test_thirty_fps_phone_clip_rate(match):

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from engine.errors import BadInputError, NotRunningError, TooFewContactsError
-from engine.gait.events import ContactDetector, stride_anchored_contacts, stride_frequency_hz
+from engine.gait.events import ContactDetector, steady_event_timing, stride_anchored_contacts, stride_frequency_hz
 from engine.gait.frame import Scale, detect_orientation, leg_length_px, scale_from_height, to_runner_frame
 from engine.gait.metrics import compute_step_table, flat_foot_offset_deg
 from engine.gait.signal import bridge_gaps, effective_cutoff_hz, interp_at, lowpass, noise_sd
@@ -154,6 +154,14 @@ def analyze_track(
                 "feet's forward-backward motion instead (Zeni et al. 2008), so contact and flight times are "
                 "approximate")
             contacts, event_warnings = anchored, [w for w in event_warnings if "was dropped" not in w]
+    elif not info["clean"] and np.isfinite(stride_hz) and len(contacts) >= MIN_CONTACTS:
+        contacts, retimed = steady_event_timing(
+            contacts,
+            heel_fwd={s: rf[f"{s}_heel"][:, 0] - rf["mid_hip"][:, 0] for s in ("left", "right")},
+            toe_fwd={s: rf[f"{s}_foot_index"][:, 0] - rf["mid_hip"][:, 0] for s in ("left", "right")},
+            sample_rate_hz=fs, stride_s=1.0 / stride_hz, leg_px=leg_px,
+        )
+        info["retimed_events"] = retimed
     warnings.extend(event_warnings)
     if len(contacts) < MIN_CONTACTS:
         raise TooFewContactsError(
@@ -227,6 +235,7 @@ def analyze_track(
             "contact_tol_px": info["contact_tol_px"],
             "flat_foot_samples": n_flat,
             "clean_track": info["clean"],
+            "retimed_events": info.get("retimed_events", 0),
         },
     )
 
