@@ -164,27 +164,61 @@ def test_sensor_uploads_imu_and_fit(server, browser, tmp_path):
     assert len(Library(data).sessions()) == n + 2
 
 
+def _bad_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    """name -> (file, what the message must say)"""
+    fake = tmp_path / "holiday.mp4"
+    fake.write_text("this is a text file, not a video\n")
+    cut = tmp_path / "cut_watch.fit"
+    cut.write_bytes((ROOT / "sample_data" / "after_watch.fit").read_bytes()[:4000])
+    wrong = tmp_path / "wrong_columns.csv"
+    wrong.write_text("time,speed,power\n" + "\n".join(f"{i * 0.01:.2f},3.1,250" for i in range(3000)) + "\n")
+    return {"text named .mp4": (fake, "holiday.mp4 is not a video"),
+            "truncated FIT": (cut, "cut_watch.fit: the file is truncated"),
+            "CSV with wrong columns": (wrong, "no accelerometer columns")}
+
+
 def test_a_bad_upload_says_why_and_changes_nothing(server, browser, tmp_path):
     url, data = server
     before = Library(data).sessions().drop(columns=["created_at"])
-    fake = tmp_path / "holiday.mp4"
-    fake.write_text("this is a text file, not a video\n")
-    browser.get(f"{url}/analyze")
-    _wait_text(browser, "MB per file")
-    browser.find_element(By.CSS_SELECTOR, "input[type='file']").send_keys(str(fake))
-    WebDriverWait(browser, WAIT_S).until(lambda d: _button(d, "Analyze and save").is_enabled())
-    _button(browser, "Analyze and save").click()
-    _wait_text(browser, "Nothing was added to the library")
-    body = browser.find_element(By.TAG_NAME, "body").text
-    assert "holiday.mp4 is not a video" in body and "Traceback" not in body
-    _shot(browser, "bad_upload")
-    assert Library(data).sessions().drop(columns=["created_at"]).equals(before)
+    for what, (path, reason) in _bad_files(tmp_path).items():
+        browser.get(f"{url}/analyze")
+        _wait_text(browser, "MB per file")
+        browser.find_element(By.CSS_SELECTOR, "input[type='file']").send_keys(str(path))
+        WebDriverWait(browser, WAIT_S).until(lambda d: _button(d, "Analyze and save").is_enabled())
+        _button(browser, "Analyze and save").click()
+        _wait_text(browser, "Nothing was added to the library")
+        body = browser.find_element(By.TAG_NAME, "body").text
+        assert reason in body and "Traceback" not in body, what
+        if what == "text named .mp4":
+            _shot(browser, "bad_upload")
+        assert Library(data).sessions().drop(columns=["created_at"]).equals(before), what
+
+
+REAL = ROOT.parent / "shared" / "realdata"
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(not REAL.is_dir(), reason="../shared/realdata is not present")
+def test_real_clip_and_real_watch_file_upload(server, browser):
+    url, data = server
+    n = len(Library(data).sessions())
+    _upload_and_open(browser, url, REAL / "video" / "gaitlab_male_side_treadmill.mp4")
+    _wait_text(browser, "Contact frames")
+    _shot(browser, "session_real_clip")
+    clip = Library(data).session(int(Library(data).sessions()["id"].max()))
+    assert clip.kind == "video" and 160 <= clip.result.summary["cadence_spm"]["median"] <= 176
+    assert len(Library(data).key_frame_steps(clip.id)) == len(clip.result.rows)
+    _upload_and_open(browser, url, REAL / "fit" / "fitparse__garmin-fenix-5-run.fit", table="Records")
+    fit = Library(data).session(int(Library(data).sessions()["id"].max()))
+    assert fit.kind == "fit" and abs(fit.result.summary["cadence_spm"]["median"] - 179) < 1.5
+    assert len(Library(data).sessions()) == n + 2
 
 
 def test_library_page_lists_the_athlete(server, browser):
-    url, _ = server
+    url, data = server
     browser.get(f"{url}/library")
     _wait_text(browser, "Edit a session")
     _shot(browser, "library")
     # the athlete picker shows its value in an input-like element: look in the page source
-    WebDriverWait(browser, WAIT_S).until(lambda d: "Sample runner (7 sessions)" in d.page_source)
+    n = int((Library(data).sessions()["athlete"] == "Sample runner").sum())
+    WebDriverWait(browser, WAIT_S).until(lambda d: f"Sample runner ({n} sessions)" in d.page_source)
