@@ -74,8 +74,7 @@ def test_session_page_shows_table_warnings_gallery_and_saves_a_step_note(data_di
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Cadence"] == f"{stored.result.summary['cadence_spm']['median']:.0f} spm"
     assert len(at.get("image")) == 1 + 12                                  # scrubber frame + first gallery page
-    form_number = at.number_input[0]
-    form_number.set_value(3)
+    next(b for b in at.selectbox if b.label == "Contact").set_value(2).run()
     at.text_area[0].set_value("foot lands ahead of the knee")
     at.button[0].click().run()
     assert Library(data_dir).step_notes(stored.id) == {2: "foot lands ahead of the knee"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -121,19 +122,25 @@ if len(laps) > 1:
         st.dataframe(laps, hide_index=True, width="stretch", column_config={
             c: st.column_config.NumberColumn(format="%.1f") for c in laps.columns if c != "lap"})
 
-if res.row_unit == "step" and "foot_strike" in rows.columns and rows["foot_strike"].notna().any():
+if res.row_unit == "step" and len(rows):
     c1, c2 = st.columns([1, 2])
-    c1.plotly_chart(figures.foot_strike_figure(rows), width="stretch", key="strike")
+    if "foot_strike" in rows.columns and rows["foot_strike"].notna().any():
+        c1.plotly_chart(figures.foot_strike_figure(rows), width="stretch", key="strike")
     with c2:
         st.subheader("Notes on a step")
-        with st.form(f"step_note_{stored.id}", clear_on_submit=False):
-            step = st.number_input("Step (row number)", 1, max(1, len(rows)), 1) - 1
+        ic = rows["ic_s"].to_numpy(dtype=float)
+        near = int(np.nanargmin(np.abs(ic - cursor))) if cursor is not None and np.isfinite(ic).any() else 0
+        step = st.selectbox("Contact", list(range(len(rows))), index=near, key=f"note_step_{stored.id}",
+                            format_func=lambda i: f"#{i + 1} {rows.at[i, 'side']} at {rows.at[i, 'ic_s']:.2f} s"
+                            + (" · 📝" if i in notes else ""),
+                            help="The contact shown on the scrubber is picked; choose another here.")
+        with st.form(f"step_note_{stored.id}_{step}", clear_on_submit=False):
             text = st.text_area("Note", value=notes.get(step, ""), max_chars=2000,
                                 placeholder="e.g. reaching with the foot here; hips behind the ankle")
             if st.form_submit_button("Save note"):
                 try:
                     lib.set_step_note(stored.id, int(step), text)
-                    st.success(f"Note {'saved' if text.strip() else 'removed'} on step {step + 1}.")
+                    st.success(f"Note {'saved' if text.strip() else 'removed'} on contact {step + 1}.")
                     notes = lib.step_notes(stored.id)
                 except Exception as exc:
                     state.show_error(exc)
