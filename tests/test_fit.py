@@ -132,3 +132,13 @@ def test_synthetic_walk_is_flagged_and_cycling_refused(tmp_path):
         analyze(write_fit(tmp_path / "walk.fit", records, start=START, sport="walking", sub_sport="generic"))
     with pytest.raises(BadInputError, match="no running session .sports: cycling"):
         analyze(write_fit(tmp_path / "ride.fit", records, start=START, sport="cycling", sub_sport="road"))
+
+
+def test_a_file_cut_off_before_its_summary_is_read_as_one_session(tmp_path):
+    records = watch_records(RunnerParams(cadence_spm=170.0), duration_s=300, seed=3)
+    res = analyze(write_fit(tmp_path / "cut_short.fit", records, start=START, summary=False))
+    assert len(res.rows) == 300 and any("no session summary" in w for w in res.warnings)
+    assert res.summary["cadence_spm"]["median"] == pytest.approx(170.0, rel=0.01)
+    with pytest.raises(NotRunningError):
+        analyze(write_fit(tmp_path / "walk_cut.fit", records, start=START, sport="walking", sub_sport="generic",
+                          summary=False))

@@ -253,3 +253,18 @@ def test_declared_unit_overrides_detection(tmp_path):
     import json
 
     assert json.loads(out.stdout)["settings"]["acc_unit"] == "m/s^2"
+
+
+def test_time_as_date_time_text(tmp_path):
+    t, acc = _frame(RunnerParams(cadence_spm=174.0, duration_s=30.0))
+    start = pd.Timestamp("2026-10-01T07:00:00")
+    stamps = [(start + pd.Timedelta(seconds=float(s))).isoformat(timespec="milliseconds") for s in t]
+    path = tmp_path / "watch_export.csv"
+    pd.DataFrame({"timestamp": stamps, "ax": acc[:, 0], "ay": acc[:, 1], "az": acc[:, 2]}).to_csv(path, index=False)
+    sig = read_imu(path)
+    assert sig.meta["source_rate_hz"] == pytest.approx(100.0, rel=0.01) and sig.duration_s == pytest.approx(30.0, abs=0.02)
+    assert analyze(path, kind="imu", placement="waist").summary["cadence_spm"]["median"] == pytest.approx(174.0, rel=0.01)
+    broken = tmp_path / "broken.csv"
+    pd.DataFrame({"timestamp": ["soon"] * len(t), "ax": acc[:, 0], "ay": acc[:, 1], "az": acc[:, 2]}).to_csv(broken, index=False)
+    with pytest.raises(BadInputError, match="rows with empty or non-numeric values"):
+        read_imu(broken)

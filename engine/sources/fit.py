@@ -119,14 +119,14 @@ def read_fit(path: str | Path, *, sha256: str = "") -> AnalysisResult:
     """
     path = Path(path)
     messages, warnings = _decode(path)
-    sessions = messages.get("session_mesgs", [])
+    records = [r for r in messages.get("record_mesgs", []) if r.get("timestamp") is not None]
+    sessions = messages.get("session_mesgs", []) or _whole_file_session(messages, records, warnings)
     sports = [str(s.get("sport")) for s in sessions]
     runs = [s for s in sessions if str(s.get("sport")) in _RUNNING]
     if not runs:
         if any(sp in _WALKING for sp in sports):
             raise NotRunningError(f"{path.name} is a {sports[0]} activity, not a run")
         raise BadInputError(f"{path.name} has no running session (sports: {', '.join(sports) or 'none'})")
-    records = [r for r in messages.get("record_mesgs", []) if r.get("timestamp") is not None]
     if not records:
         raise BadInputError(f"{path.name} has no records")
     frame = _records_frame(records, _dev_names(messages))
@@ -170,6 +170,18 @@ def read_fit(path: str | Path, *, sha256: str = "") -> AnalysisResult:
         row_unit="record",
         warnings=warnings,
     )
+
+
+def _whole_file_session(messages: dict, records: list[dict], warnings: list[str]) -> list[dict]:
+    """A file without session messages (a recording cut off before the watch wrote its summary): one
+    session over all its records, of the sport its sport message names (running when it names none)."""
+    if not records:
+        return []
+    sport = next((m.get("sport") for m in messages.get("sport_mesgs", []) if m.get("sport") is not None), "running")
+    first, last = pd.Timestamp(records[0]["timestamp"]), pd.Timestamp(records[-1]["timestamp"])
+    warnings.append("the file has no session summary (was the recording cut off?); all its records are taken "
+                    f"as one {sport} session")
+    return [{"sport": sport, "start_time": first, "total_elapsed_time": (last - first).total_seconds()}]
 
 
 def _laps(laps: list[dict], windows: list[tuple[pd.Timestamp, pd.Timestamp]], t0: pd.Timestamp) -> list[dict]:

@@ -109,6 +109,20 @@ def _columns(df: pd.DataFrame, name: str) -> tuple[str, tuple[str, str, str], tu
     return time_col, acc, gyro, {c: units[c] for c in df.columns}
 
 
+def _clock_times(column: pd.Series) -> np.ndarray | None:
+    """Seconds from the first sample of a column of date-time text, or None when it is not one."""
+    text = column.astype(str).str.strip()
+    for fmt in ("ISO8601", "%Y-%m-%d %H:%M:%S:%f", "%H:%M:%S.%f"):
+        try:
+            stamps = pd.to_datetime(text, format=fmt, errors="coerce")
+        except (ValueError, TypeError):
+            continue
+        if stamps.notna().mean() > 0.95:
+            seconds = (stamps - stamps.dropna().iloc[0]).dt.total_seconds()
+            return seconds.to_numpy(float)
+    return None
+
+
 def _time_seconds(t: np.ndarray, unit: str, declared: str) -> tuple[np.ndarray, str]:
     unit = (declared if declared != "auto" else unit).lower()
     if unit in ("s", "sec", "seconds"):
@@ -157,6 +171,10 @@ def signal_from_table(df: pd.DataFrame, *, name: str, acc_unit: str = "auto", ti
     time_col, acc_cols, gyro_cols, units = _columns(df, name)
     cols = [time_col, *acc_cols, *(gyro_cols or ())]
     data = df[cols].apply(pd.to_numeric, errors="coerce")
+    stamps = _clock_times(df[time_col]) if data[time_col].isna().mean() > 0.5 else None
+    if stamps is not None:                  # "2026-10-01 07:00:00.010" or ISO 8601: seconds from the first
+        data[time_col] = stamps
+        units[time_col] = "s"
     problems = []
     bad = data.index[data.isna().any(axis=1)]
     if len(bad):

@@ -82,8 +82,13 @@ def watch_records(params: RunnerParams, *, duration_s: float, seed: int = 0, mas
 
 
 def write_fit(path: str | Path, records: pd.DataFrame, *, start: dt.datetime, sport: str = "running",
-              sub_sport: str = "treadmill", lap_m: float = 1000.0, developer: bool = True) -> Path:
-    """Encode one activity (file id, events, records, laps, one session) and write it to ``path``."""
+              sub_sport: str = "treadmill", lap_m: float = 1000.0, developer: bool = True,
+              summary: bool = True) -> Path:
+    """Encode one activity (file id, events, records, laps, one session) and write it to ``path``.
+
+    ``summary=False`` leaves out laps, session and activity, as in a recording cut off before the watch
+    wrote them; the sport then goes in a ``sport`` message.
+    """
     from garmin_fit_sdk import Encoder
 
     m = _mesg_nums()
@@ -125,6 +130,11 @@ def write_fit(path: str | Path, records: pd.DataFrame, *, start: dt.datetime, sp
             laps.append((lap_start, i))
             lap_start = i + 1
     end_s = float(records["time_s"].iloc[-1])
+    if not summary:
+        enc.write_mesg({"mesg_num": m["sport"], "sport": sport, "sub_sport": sub_sport})
+        path = Path(path)
+        path.write_bytes(enc.close())
+        return path
     for a, b in laps:
         enc.write_mesg(_summary_mesg(m["lap"], records.iloc[a:b + 1], when, sport, sub_sport))
     enc.write_mesg({"mesg_num": m["event"], "timestamp": when(end_s), "event": "timer", "event_type": "stop_all"})
