@@ -5,6 +5,7 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from engine.errors import NotRunningError, TooFewContactsError
@@ -132,3 +133,14 @@ def test_walking_with_noisy_feet_is_still_walking():
         xy[:, names.index(n), 1] += rng.normal(0.0, 12.0, len(xy))
     with pytest.raises(NotRunningError, match="walking"):
         analyze_track(dataclasses.replace(walk.track, xy=xy), height_cm=175)
+
+
+def test_a_contact_cut_in_two_by_a_glitch_is_joined():
+    from engine.gait.events import merge_split_contacts
+
+    contacts = pd.DataFrame({"side": ["right", "left", "right", "right", "left"],
+                             "ic_idx": [10.0, 31.0, 52.0, 62.0, 73.0], "to_idx": [24.0, 45.0, 57.0, 66.0, 87.0]})
+    merged, joined = merge_split_contacts(contacts, min_stride_samples=42.0)
+    assert joined == 1
+    assert merged.to_dict("list") == {"side": ["right", "left", "right", "left"], "ic_idx": [10.0, 31.0, 52.0, 73.0],
+                                      "to_idx": [24.0, 45.0, 66.0, 87.0]}

@@ -375,3 +375,25 @@ def steady_event_timing(
         out.loc[sel, "to_idx"] = np.where(good, to, out.loc[sel, "to_idx"])
         moved += n_ic + n_to
     return out.sort_values("ic_idx").reset_index(drop=True), moved
+
+
+def merge_split_contacts(contacts: pd.DataFrame, *, min_stride_samples: float) -> tuple[pd.DataFrame, int]:
+    """Join contacts of one foot that begin less than half a stride apart: one contact that a glitch in
+    the landmarks cut in two (the foot cannot land twice within half a stride). The joined contact runs
+    from the first IC to the last TO. Returns the contacts and how many pieces were joined."""
+    rows = []
+    joined = 0
+    for side, group in contacts.groupby("side", sort=False):
+        current = None
+        for r in group.sort_values("ic_idx").itertuples(index=False):
+            if current is not None and r.ic_idx - current["ic_idx"] < 0.5 * min_stride_samples:
+                current["to_idx"] = max(current["to_idx"], r.to_idx)
+                joined += 1
+                continue
+            if current is not None:
+                rows.append(current)
+            current = {"side": side, "ic_idx": r.ic_idx, "to_idx": r.to_idx}
+        if current is not None:
+            rows.append(current)
+    out = pd.DataFrame(rows, columns=["side", "ic_idx", "to_idx"])
+    return out.sort_values("ic_idx").reset_index(drop=True), joined

@@ -8,7 +8,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from engine.errors import BadInputError, NotRunningError, TooFewContactsError
-from engine.gait.events import ContactDetector, steady_event_timing, stride_anchored_contacts, stride_frequency_hz
+from engine.gait.events import (ContactDetector, merge_split_contacts, steady_event_timing,
+                                 stride_anchored_contacts, stride_frequency_hz)
 from engine.gait.frame import Scale, detect_orientation, leg_length_px, scale_from_height, to_runner_frame
 from engine.gait.metrics import compute_step_table, flat_foot_offset_deg
 from engine.gait.signal import bridge_gaps, effective_cutoff_hz, interp_at, lowpass, noise_sd
@@ -134,6 +135,11 @@ def analyze_track(
         sample_rate_hz=fs, leg_px=leg_px, noise_px=noise_smoothed, raw_noise_px=noise,
     )
     stride_hz = stride_frequency_hz(rf["left_ankle"][:, 0], rf["right_ankle"][:, 0], fs)
+    if np.isfinite(stride_hz) and len(contacts):
+        contacts, joined = merge_split_contacts(contacts, min_stride_samples=fs / stride_hz)
+        if joined:
+            event_warnings.append(f"{joined} contact{'s' if joined > 1 else ''} cut in two by a glitch in the "
+                                  "landmarks joined again")
     if _implausible(contacts, t, fs, stride_hz):
         if 120.0 * stride_hz < MIN_RUNNING_SPM:
             raise NotRunningError(f"this looks like walking, not running: the feet alternate at "
