@@ -73,6 +73,9 @@ def test_session_page_shows_table_warnings_gallery_and_saves_a_step_note(data_di
     assert len(table) == len(stored.result.rows) and "lean_deg" in table.columns
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Cadence"] == f"{stored.result.summary['cadence_spm']['median']:.0f} spm"
+    balance = stored.result.summary["gct_balance_pct"]
+    said = any("left leg is the far one" in m.value for m in at.markdown)   # the runner goes left to right
+    assert said == (abs(balance - 50.0) > 3.0)
     assert len(at.get("image")) == 1 + 12                                  # scrubber frame + first gallery page
     next(b for b in at.selectbox if b.label == "Contact").set_value(2).run()
     at.text_area[0].set_value("foot lands ahead of the knee")

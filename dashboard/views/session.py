@@ -69,7 +69,12 @@ if fs.get("majority"):
     facts.append(f"mostly **{fs['majority']}** landing (rearfoot {fs.get('rearfoot', 0)}, "
                  f"midfoot {fs.get('midfoot', 0)}, forefoot {fs.get('forefoot', 0)})")
 if isinstance(balance, (int, float)) and math.isfinite(balance):
-    facts.append(f"ground contact balance {balance:.1f} % left (49.3–50.7 is even)")
+    fact = f"ground contact balance {balance:.1f} % left (49.3–50.7 is even)"
+    if res.row_unit == "step" and res.direction and abs(balance - 50.0) > 3.0:
+        far = "left" if res.direction == "left_to_right" else "right"
+        fact += (f"; from the side the {far} leg is the far one and partly hidden, so part of this difference can "
+                 "come from the camera: compare clips filmed from the same side")
+    facts.append(fact)
 if res.scale_source:
     facts.append(f"lengths scaled from {res.scale_source.replace('_', ' ')}")
 elif res.row_unit == "step":
