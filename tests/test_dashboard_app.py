@@ -170,3 +170,19 @@ def test_session_analysed_again_with_another_height_is_a_new_session(data_dir):
     assert new.result.summary["cadence_spm"]["median"] == pytest.approx(old.result.summary["cadence_spm"]["median"])
     assert len(Library(data_dir).key_frame_steps(new.id)) == len(new.result.rows)
     assert Library(data_dir).session(old.id).result.settings["height_cm"] == 175.0      # the old one is kept
+
+
+def test_annotated_video_is_made_once_and_kept(data_dir):
+    at = _app().run()
+    lib = Library(data_dir)
+    after = lib.sessions().query("kind == 'landmarks'").set_index("label").loc["after block"]
+    at.query_params["session"] = str(after["id"])
+    at.switch_page("views/session.py").run()
+    next(b for b in at.button if b.label == "Make the annotated video").click().run()
+    assert not at.exception
+    kept = Library(data_dir).session(int(after["id"])).media["overlay"]
+    from engine.pose.video import probe
+
+    info = probe(kept)
+    assert info.codec == "h264" and info.frame_count >= 700                 # 12 s at 60 fps
+    assert not any(b.label == "Make the annotated video" for b in at.button)   # shown now, not offered again

@@ -159,3 +159,20 @@ def test_default_folder_follows_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("LEANLINE_DATA_DIR", str(tmp_path / "lib"))
     assert default_data_dir() == Path(tmp_path / "lib")
     assert Library().db_path == tmp_path / "lib" / "library.sqlite"
+
+
+def test_a_file_added_later_replaces_its_role_and_goes_with_the_session(tmp_path, result):
+    lib = Library(tmp_path / "lib")
+    sid = lib.save_session(result, athlete="Ana", title="t", source_name="x.csv")
+    first, second = tmp_path / "a.mp4", tmp_path / "b.mp4"
+    first.write_bytes(b"first overlay")
+    second.write_bytes(b"second overlay")
+    kept = lib.set_media(sid, "overlay", first)
+    assert lib.session(sid).media["overlay"] == kept and kept.read_bytes() == b"first overlay"
+    again = lib.set_media(sid, "overlay", second)
+    assert not kept.exists() and lib.session(sid).media == {"overlay": again}
+    with pytest.raises(LibraryError, match="no session with id 999"):
+        lib.set_media(999, "overlay", first)
+    assert sorted(p.name for p in lib.media_dir.iterdir()) == [again.name]    # the refused copy is gone
+    lib.delete_session(sid)
+    assert not again.exists()

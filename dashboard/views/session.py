@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,6 +13,8 @@ import streamlit as st
 from dashboard import figures, media, report, state
 from engine.errors import LeanlineError
 from engine.ingest import reanalyze
+from engine.render import overlay_video
+from engine.sources.landmarks_csv import read_landmark_csv
 
 lib = state.library()
 listing = lib.sessions()
@@ -165,6 +169,24 @@ if steps_with_frames:
         if kf.step in notes:
             cap += " · 📝"
         cols[k % 4].image(kf.jpeg, caption=cap, width="stretch")
+
+# -- annotated video ------------------------------------------------------------------------------
+if "video" in stored.media and "landmarks" in stored.media and res.row_unit == "step":
+    st.subheader("Annotated video")
+    if "overlay" in stored.media:
+        st.video(str(stored.media["overlay"]))
+        st.caption("Skeleton on every frame; the ankle-hip-shoulder line held for a moment after each contact.")
+    elif st.button("Make the annotated video", key=f"overlay_{stored.id}",
+                   help="The clip with the skeleton on every frame and the lean line at each contact (H.264)."):
+        try:
+            with st.spinner("Drawing every frame ..."), tempfile.TemporaryDirectory(prefix="leanline-") as tmp:
+                out = overlay_video(stored.media["video"], read_landmark_csv(stored.media["landmarks"]), rows,
+                                    Path(tmp) / "overlay.mp4")
+                lib.set_media(stored.id, "overlay", out)
+        except LeanlineError as exc:
+            st.error(f"The video cannot be made: {exc}")
+        else:
+            st.rerun()
 
 # -- table and exports ----------------------------------------------------------------------------
 st.subheader("Per-step table" if res.row_unit == "step" else "Records")

@@ -397,6 +397,26 @@ class Library:
             if con.execute(f"UPDATE sessions SET {sets} WHERE id = ?", (*changes.values(), session_id)).rowcount == 0:
                 raise LibraryError(f"no session with id {session_id}")
 
+    def set_media(self, session_id: int, role: str, path: str | Path) -> Path:
+        """Keep a file with a stored session under ``role`` (e.g. its annotated overlay video), replacing the
+        role's earlier file; returns where the library keeps it."""
+        name, is_new = self._put_media(Path(path))
+        try:
+            with self._connect() as con:
+                if con.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is None:
+                    raise LibraryError(f"no session with id {session_id}")
+                old = con.execute("SELECT file_name FROM media WHERE session_id = ? AND role = ?",
+                                  (session_id, role)).fetchone()
+                con.execute("INSERT OR REPLACE INTO media(session_id, role, file_name) VALUES (?, ?, ?)",
+                            (session_id, role, name))
+        except BaseException:
+            if is_new:
+                self._drop_unreferenced_media({name})
+            raise
+        if old is not None and old[0] != name:
+            self._drop_unreferenced_media({old[0]})
+        return self.media_dir / name
+
     def delete_session(self, session_id: int) -> None:
         with self._connect() as con:
             names = {r[0] for r in con.execute("SELECT file_name FROM media WHERE session_id = ?", (session_id,))}
