@@ -142,3 +142,17 @@ def test_a_file_cut_off_before_its_summary_is_read_as_one_session(tmp_path):
     with pytest.raises(NotRunningError):
         analyze(write_fit(tmp_path / "walk_cut.fit", records, start=START, sport="walking", sub_sport="generic",
                           summary=False))
+
+
+def test_a_pod_without_a_strap_gives_its_dynamics_from_developer_fields(tmp_path):
+    params = RunnerParams(cadence_spm=178.0, duty_factor=0.3, vertical_oscillation_cm=7.0)
+    records = watch_records(params, duration_s=600, seed=8)
+    res = analyze(write_fit(tmp_path / "pod.fit", records, start=START, pod_only=True))
+    rows = res.rows
+    assert "stance_time_percent" not in rows.columns                      # no native dynamics in this file
+    assert np.abs(rows["ground_contact_ms"].to_numpy() - records["ground_contact_ms"].to_numpy()).max() < 1e-3
+    assert np.abs(rows["vertical_oscillation_cm"].to_numpy() - records["vertical_oscillation_cm"].to_numpy()).max() < 1e-4
+    assert rows["dev_ground_time"].notna().all()                          # the developer column is kept too
+    assert sum("comes from the developer field" in w for w in res.warnings) == 2
+    assert not any("no running dynamics" in w for w in res.warnings)
+    assert res.summary["ground_contact_ms"]["median"] == pytest.approx(params.contact_s * 1000, rel=0.01)

@@ -146,6 +146,7 @@ def read_fit(path: str | Path, *, sha256: str = "") -> AnalysisResult:
                         f"({', '.join(sports)})")
     frame, ts = frame[keep].reset_index(drop=True), ts[keep].reset_index(drop=True)
     frame = frame.dropna(axis=1, how="all")
+    _fill_from_developer_fields(frame, messages.get("field_description_mesgs", []), warnings)
     if frame.empty:
         raise BadInputError(f"{path.name}: no records fall inside its running sessions")
     t0 = ts.iloc[0]
@@ -170,6 +171,34 @@ def read_fit(path: str | Path, *, sha256: str = "") -> AnalysisResult:
         row_unit="record",
         warnings=warnings,
     )
+
+
+#: Developer fields that stand in for missing native running dynamics (a Stryd pod without a heart-rate strap
+#: writes ground time and vertical oscillation only as developer fields): snake name -> (column, unit -> factor)
+_DEV_STAND_INS = {
+    "ground_time": ("ground_contact_ms", {"ms": 1.0, "milliseconds": 1.0}),
+    "vertical_oscillation": ("vertical_oscillation_cm", {"cm": 1.0, "centimeters": 1.0, "mm": 0.1, "millimeters": 0.1}),
+}
+
+
+def _fill_from_developer_fields(frame: pd.DataFrame, descriptions: list[dict], warnings: list[str]) -> None:
+    """Fill a missing running-dynamics column from a developer field that measures it, in the units the
+    field declares; the developer column stays as it is."""
+    for d in descriptions:
+        name = _snake(d.get("field_name") or "")
+        if name not in _DEV_STAND_INS or f"dev_{name}" not in frame.columns:
+            continue
+        column, factors = _DEV_STAND_INS[name]
+        if column in frame.columns and frame[column].notna().any():
+            continue                                    # the native field wins
+        unit = _snake(d.get("units") or "")
+        if unit not in factors:
+            warnings.append(f"developer field '{d.get('field_name')}' is in '{d.get('units')}', which leanline "
+                            f"does not convert; {column} is left empty")
+            continue
+        frame[column] = frame[f"dev_{name}"] * factors[unit]
+        warnings.append(f"{column} comes from the developer field '{d.get('field_name')}' ({d.get('units')}): "
+                        "the file has no native one")
 
 
 def _whole_file_session(messages: dict, records: list[dict], warnings: list[str]) -> list[dict]:

@@ -27,6 +27,11 @@ DEV_FIELDS = (
     (1, "Form Power", "Watts", "uint16", "form_power_w"),
     (2, "Leg Spring Stiffness", "KN/m", "float32", "leg_spring_kn_m"),
 )
+#: What a foot pod without a heart-rate strap writes instead of the native running dynamics.
+POD_DYNAMICS_FIELDS = (
+    (3, "Ground Time", "Milliseconds", "float32", "ground_contact_ms"),
+    (4, "Vertical Oscillation", "Centimeters", "float32", "vertical_oscillation_cm"),
+)
 _BASE_TYPE = {"uint16": 0x84, "float32": 0x88}
 _DEV_APP_ID = list(b"leanline-synth-1")
 
@@ -83,12 +88,16 @@ def watch_records(params: RunnerParams, *, duration_s: float, seed: int = 0, mas
 
 def write_fit(path: str | Path, records: pd.DataFrame, *, start: dt.datetime, sport: str = "running",
               sub_sport: str = "treadmill", lap_m: float = 1000.0, developer: bool = True,
-              summary: bool = True) -> Path:
+              summary: bool = True, pod_only: bool = False) -> Path:
     """Encode one activity (file id, events, records, laps, one session) and write it to ``path``.
 
     ``summary=False`` leaves out laps, session and activity, as in a recording cut off before the watch
-    wrote them; the sport then goes in a ``sport`` message.
+    wrote them; the sport then goes in a ``sport`` message. ``pod_only=True`` writes ground contact and
+    vertical oscillation only as a foot pod's developer fields, as a pod without a heart-rate strap does.
     """
+    dev_fields = DEV_FIELDS + (POD_DYNAMICS_FIELDS if pod_only else ())
+    native_only = ("ground_contact_ms", "vertical_oscillation_cm", "stance_time_percent", "gct_balance_pct",
+                   "vertical_ratio_pct") if pod_only else ()
     from garmin_fit_sdk import Encoder
 
     m = _mesg_nums()
@@ -101,7 +110,7 @@ def write_fit(path: str | Path, records: pd.DataFrame, *, start: dt.datetime, sp
         dev_id = {"mesg_num": m["developer_data_id"], "developer_data_index": 0, "application_id": _DEV_APP_ID,
                   "application_version": 1}
         enc.write_mesg(dev_id)
-        for key, name, units, base, _ in DEV_FIELDS:
+        for key, name, units, base, _ in dev_fields:
             desc = {"mesg_num": m["field_description"], "developer_data_index": 0, "field_definition_number": key,
                     "fit_base_type_id": _BASE_TYPE[base], "field_name": name, "units": units,
                     "native_mesg_num": m["record"] if key != 2 else None}
@@ -120,11 +129,11 @@ def write_fit(path: str | Path, records: pd.DataFrame, *, start: dt.datetime, sp
                                    "stance_time_percent", 1.0), ("gct_balance_pct", "stance_time_balance", 1.0),
                                    ("vertical_oscillation_cm", "vertical_oscillation", 10.0),
                                    ("step_length_cm", "step_length", 10.0), ("vertical_ratio_pct", "vertical_ratio", 1.0)):
-            if col in records.columns and np.isfinite(getattr(r, col)):
+            if col in records.columns and col not in native_only and np.isfinite(getattr(r, col)):
                 mesg[field] = float(getattr(r, col)) * factor
         if developer:
             mesg["developer_fields"] = {key: (float(getattr(r, col)) if base == "float32" else int(getattr(r, col)))
-                                        for key, _, _, base, col in DEV_FIELDS}
+                                        for key, _, _, base, col in dev_fields}
         enc.write_mesg(mesg)
         if float(r.distance_m) >= (len(laps) + 1) * lap_m or i == len(records) - 1:
             laps.append((lap_start, i))
