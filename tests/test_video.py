@@ -229,3 +229,16 @@ def test_spans_give_every_worker_the_same_work():
     edges = span_edges(30.0, 3, 1.0)
     work = [edges[1] - edges[0], edges[2] - edges[1] + 1.0, 30.0 - edges[2] + 1.0]
     assert work == pytest.approx([work[0]] * 3)
+
+
+def test_a_runner_too_small_for_the_whole_frame_is_followed_with_a_crop(tmp_path):
+    # a quarter of the frame height: BlazePose's detector finds nobody in the whole frame
+    params = clip_params(cadence_spm=174, duration_s=4.0, fps=30, image_width=1280, image_height=720,
+                         body_frac_of_image=0.25, treadmill=False, speed_mps=3.0)
+    run = write_clip(tmp_path / "far.mp4", params, style="blue")
+    result = analyze(tmp_path / "far.mp4", height_cm=HEIGHT)
+    pose = result.extra["pose"]
+    assert pose["region_of_interest"] and pose["pose_found_share"] >= 0.95
+    assert any("small in the frame" in w for w in result.warnings)
+    assert len(result.rows) >= len(run.truth) - 2
+    assert result.summary["cadence_spm"]["median"] == pytest.approx(174.0, rel=0.03)

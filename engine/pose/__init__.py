@@ -47,7 +47,7 @@ def _save(raw: RawPose, path: Path) -> None:
     tmp = path.with_suffix(".tmp.npz")
     np.savez_compressed(tmp, time_s=raw.time_s, xy=raw.xy.astype(np.float32),
                         visibility=raw.visibility.astype(np.float32), world=raw.world.astype(np.float32),
-                        info=json.dumps(asdict(raw.info)))
+                        info=json.dumps(asdict(raw.info)), region_of_interest=raw.region_of_interest)
     os.replace(tmp, path)   # atomic: a crash never leaves half a cache entry
 
 
@@ -56,7 +56,8 @@ def _load(path: Path) -> RawPose | None:
         with np.load(path) as z:
             return RawPose(info=VideoInfo(**json.loads(str(z["info"]))), time_s=z["time_s"],
                            xy=z["xy"].astype(float), visibility=z["visibility"].astype(float),
-                           world=z["world"].astype(float))
+                           world=z["world"].astype(float),
+                           region_of_interest=bool(z["region_of_interest"]) if "region_of_interest" in z else False)
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -137,6 +138,9 @@ def video_track(
     xy, n_outliers = reject_outliers(xy, raw.time_s)
     if share < 0.95:
         warnings.append(f"the runner was found in {share:.0%} of the frames; contacts in the gaps are skipped")
+    if raw.region_of_interest:
+        warnings.append("the runner is small in the frame: the pose was found in a crop that follows the moving "
+                        "runner; film closer for the best results")
     world_scale = px_per_cm_from_world(xy, raw.world)
     fps = raw.info.fps if math.isfinite(raw.info.fps) else None
     track = LandmarkTrack.from_arrays(
@@ -151,6 +155,7 @@ def video_track(
         "identity_jumps": identity.jumps,
         "frames_dropped_other_person": identity.dropped_frames,
         "pose_from_cache": from_cache,
+        "region_of_interest": raw.region_of_interest,
         "pose_settings": (settings or PoseSettings()).get_params(),
         "rotation_deg": raw.info.rotation_deg,
         "codec": raw.info.codec,

@@ -30,6 +30,8 @@ ProgressFn = Callable[[int, int], None]
 WARMUP_S = 1.0
 #: Clips shorter than this run in this process: starting workers costs more than it saves.
 MIN_PARALLEL_S = 8.0
+#: Where the whole frame gives a person in fewer frames than this, a crop following the motion is tried.
+ROI_BELOW_SHARE = 0.5
 
 
 @dataclass
@@ -41,6 +43,7 @@ class RawPose:
     xy: np.ndarray          # (T, 33, 2), NaN where no person was found
     visibility: np.ndarray  # (T, 33)
     world: np.ndarray       # (T, 33, 3) metres, hip-centred
+    region_of_interest: bool = False   # found in a crop that followed the moving runner
 
 
 def _empty(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -180,9 +183,42 @@ def extract_pose(
         xy, vis, world = (np.concatenate([p[k] for p in parts]) for k in (1, 2, 3))
         keep = np.concatenate([[True], np.diff(t) > 1e-9])   # spans meet exactly; guard anyway
         t, xy, vis, world = t[keep], xy[keep], vis[keep], world[keep]
+    found = float(np.isfinite(xy[:, :, 0]).all(axis=1).mean()) if len(t) else 0.0
+    region = False
+    if found < ROI_BELOW_SHARE:
+        # too small for BlazePose's detector in the whole frame? follow the moving runner with a crop
+        t2, xy2, vis2, world2 = run_with_motion_roi(path, info, settings)
+        found2 = float(np.isfinite(xy2[:, :, 0]).all(axis=1).mean()) if len(t2) else 0.0
+        if found2 > found:
+            t, xy, vis, world, region = t2, xy2, vis2, world2, True
     if progress:
         progress(len(t), max(total, len(t)))
-    return RawPose(info=info, time_s=t, xy=xy, visibility=vis, world=world)
+    return RawPose(info=info, time_s=t, xy=xy, visibility=vis, world=world, region_of_interest=region)
+
+
+def run_with_motion_roi(path: str | Path, info: VideoInfo, settings: PoseSettings
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Pose in a crop that follows what moves (:mod:`engine.pose.roi`), mapped back to the full frame."""
+    from engine.pose.roi import motion_boxes
+
+    box_t, boxes = motion_boxes(path, max_short_side_px=settings.max_short_side_px)
+    times, xys, viss, worlds = [], [], [], []
+    with BlazePose(settings) as pose:
+        for k, (t, rgb) in enumerate(iter_frames(path, max_short_side_px=settings.max_short_side_px)):
+            times.append(t)
+            xy, vis, world = (a[0] for a in _empty(1))
+            if k < len(boxes) and np.isfinite(boxes[k, 0]):
+                x0, y0, x1, y1 = (int(round(v)) for v in boxes[k])
+                out = pose.process(np.ascontiguousarray(rgb[y0:y1, x0:x1]))
+                if out is not None:
+                    xy = (out[0] + np.array([x0, y0])) * np.array([info.width / rgb.shape[1], info.height / rgb.shape[0]])
+                    vis, world = out[1], out[2]
+            xys.append(xy)
+            viss.append(vis)
+            worlds.append(world)
+    if not times:
+        return np.empty(0), *_empty(0)
+    return np.array(times), np.stack(xys), np.stack(viss), np.stack(worlds)
 
 
 class RateMeter:
