@@ -25,7 +25,7 @@ from engine.pose.scale import px_per_cm_from_world
 from engine.pose.video import VideoInfo
 
 #: Bump when the raw pose output for the same clip and settings would change.
-POSE_CACHE_VERSION = 1
+POSE_CACHE_VERSION = 2
 #: Below this share of frames with a person, the clip is refused.
 MIN_FOUND_SHARE = 0.2
 
