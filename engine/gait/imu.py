@@ -198,12 +198,12 @@ def _rows(n: int) -> pd.DataFrame:
     return rows
 
 
-def _waist_rows(sig: ImuSignal, vert: np.ndarray, marks: np.ndarray, smooth: np.ndarray) -> tuple[pd.DataFrame, list[str]]:
+def _waist_rows(sig: ImuSignal, vert: np.ndarray, marks: np.ndarray,
+                mark_t: np.ndarray) -> tuple[pd.DataFrame, list[str]]:
     fs = sig.rate_hz
     warnings: list[str] = []
     force = _lowpass(vert + G, fs, CONTACT_LOWPASS_HZ)
     ic, to = waist_contacts(sig.time_s, force, marks)
-    mark_t = sig.time_s[marks] + _parabolic_offset(smooth, marks) / fs
     step_s = np.median(np.diff(mark_t))
     gct = to - ic
     odd = ~((gct > 0.2 * step_s) & (gct < step_s))          # not a contact: both ends dropped
@@ -247,9 +247,8 @@ def _foot_rows(sig: ImuSignal, stride_s: float) -> tuple[pd.DataFrame, list[str]
                   "vertical oscillation and the body angles are not measured from this placement"]
 
 
-def _mark_rows(sig: ImuSignal, marks: np.ndarray, smooth: np.ndarray, per_stride: bool) -> pd.DataFrame:
-    times = sig.time_s[marks] + _parabolic_offset(smooth, marks) / sig.rate_hz
-    rows = _rows(len(marks))
+def _mark_rows(times: np.ndarray, per_stride: bool) -> pd.DataFrame:
+    rows = _rows(len(times))
     rows["ic_s"] = times
     rows["cadence_spm"] = _per_interval((120.0 if per_stride else 60.0) / np.diff(times), times)
     return rows
@@ -279,14 +278,15 @@ def analyze_imu(sig: ImuSignal, *, placement: str, lowpass_hz: float = 5.0) -> A
                               f"(median step peak {np.median(smooth[marks]) / G:.2f} g above gravity)")
     if len(marks) < 5:
         raise TooFewContactsError(f"only {len(marks)} steps found in {sig.duration_s:.0f} s of data")
+    mark_t = sig.time_s[marks] + _parabolic_offset(smooth, marks) / fs       # between samples
     if placement == "waist":
-        rows, warnings = _waist_rows(sig, vert, marks, smooth)
+        rows, warnings = _waist_rows(sig, vert, marks, mark_t)
     elif placement == "foot" and sig.gyro_rads is not None:
         rows, warnings = _foot_rows(sig, period)
         if len(rows) < 5:
             raise TooFewContactsError(f"only {len(rows)} foot contacts found in {sig.duration_s:.0f} s of data")
     else:
-        rows = _mark_rows(sig, marks, smooth, per_stride)
+        rows = _mark_rows(mark_t, per_stride)
         warnings = (["foot IMU without a gyroscope: cadence only (contacts and the foot strike angle need "
                      "the angular rate)"] if placement == "foot" else
                     ["wrist IMU: cadence only (arm swing counts strides)"])

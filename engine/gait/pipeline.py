@@ -134,6 +134,12 @@ def analyze_track(
         toe_y_raw={s: rf_raw[f"{s}_foot_index"][:, 1] for s in ("left", "right")},
         sample_rate_hz=fs, leg_px=leg_px, noise_px=noise_smoothed, raw_noise_px=noise,
     )
+    levels = info["levels_px"]
+    heel_h = {s: heel_y[s] - levels[s]["heel"] for s in ("left", "right")}
+    toe_h = {s: toe_y[s] - levels[s]["foot_index"] for s in ("left", "right")}
+    # the feet's fore-aft positions relative to the hips: their extremes anchor contacts on noisy tracks
+    heel_fwd = {s: rf[f"{s}_heel"][:, 0] - rf["mid_hip"][:, 0] for s in ("left", "right")}
+    toe_fwd = {s: rf[f"{s}_foot_index"][:, 0] - rf["mid_hip"][:, 0] for s in ("left", "right")}
     stride_hz = stride_frequency_hz(rf["left_ankle"][:, 0], rf["right_ankle"][:, 0], fs)
     if np.isfinite(stride_hz) and len(contacts):
         contacts, joined = merge_split_contacts(contacts, min_stride_samples=fs / stride_hz)
@@ -144,13 +150,9 @@ def analyze_track(
         if 120.0 * stride_hz < MIN_RUNNING_SPM:
             raise NotRunningError(f"this looks like walking, not running: the feet alternate at "
                                   f"{120.0 * stride_hz:.0f} steps/min (running is above {MIN_RUNNING_SPM:.0f})")
-        levels = info["levels_px"]
         anchored = stride_anchored_contacts(
-            heel_fwd={s: rf[f"{s}_heel"][:, 0] - rf["mid_hip"][:, 0] for s in ("left", "right")},
-            toe_fwd={s: rf[f"{s}_foot_index"][:, 0] - rf["mid_hip"][:, 0] for s in ("left", "right")},
-            low_height={s: np.fmin(heel_y[s] - levels[s]["heel"], toe_y[s] - levels[s]["foot_index"])
-                        for s in ("left", "right")},
-            toe_height={s: toe_y[s] - levels[s]["foot_index"] for s in ("left", "right")},
+            heel_fwd=heel_fwd, toe_fwd=toe_fwd, toe_height=toe_h,
+            low_height={s: np.fmin(heel_h[s], toe_h[s]) for s in ("left", "right")},
             sample_rate_hz=fs, stride_s=1.0 / stride_hz, leg_px=leg_px, tol_px=info["contact_tol_px"],
         )
         if len(anchored) > len(contacts):
@@ -161,12 +163,8 @@ def analyze_track(
                 "approximate")
             contacts, event_warnings = anchored, [w for w in event_warnings if "was dropped" not in w]
     elif not info["clean"] and np.isfinite(stride_hz) and len(contacts) >= MIN_CONTACTS:
-        contacts, retimed = steady_event_timing(
-            contacts,
-            heel_fwd={s: rf[f"{s}_heel"][:, 0] - rf["mid_hip"][:, 0] for s in ("left", "right")},
-            toe_fwd={s: rf[f"{s}_foot_index"][:, 0] - rf["mid_hip"][:, 0] for s in ("left", "right")},
-            sample_rate_hz=fs, stride_s=1.0 / stride_hz, leg_px=leg_px,
-        )
+        contacts, retimed = steady_event_timing(contacts, heel_fwd=heel_fwd, toe_fwd=toe_fwd, sample_rate_hz=fs,
+                                                stride_s=1.0 / stride_hz, leg_px=leg_px)
         info["retimed_events"] = retimed
     warnings.extend(event_warnings)
     if len(contacts) < MIN_CONTACTS:
@@ -181,9 +179,6 @@ def analyze_track(
         # on a clean track, read the metrics off the unsmoothed landmarks: a 12 Hz low-pass blurs the
         # foot's fast rotation just after contact by a degree or two
         rf = rf_raw
-    levels = info["levels_px"]
-    heel_h = {s: heel_y[s] - levels[s]["heel"] for s in ("left", "right")}
-    toe_h = {s: toe_y[s] - levels[s]["foot_index"] for s in ("left", "right")}
     offset, n_flat = flat_foot_offset_deg(
         {s: rf[f"{s}_heel"] for s in ("left", "right")},
         {s: rf[f"{s}_foot_index"] for s in ("left", "right")},

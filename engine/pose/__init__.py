@@ -122,8 +122,7 @@ def video_track(
     raw, from_cache = raw_pose(path, sha256=sha256, settings=settings, progress=progress, workers=workers,
                                use_cache=use_cache)
     n = len(raw.time_s)
-    found = np.isfinite(raw.xy[:, :, 0]).all(axis=1) if n else np.zeros(0, bool)
-    share = float(found.mean()) if n else 0.0
+    share = raw.found_share
     if n == 0 or share == 0.0:
         raise NoPersonError(f"{name}: no person was found in the video")
     if share < MIN_FOUND_SHARE:

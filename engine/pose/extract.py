@@ -45,6 +45,11 @@ class RawPose:
     world: np.ndarray       # (T, 33, 3) metres, hip-centred
     region_of_interest: bool = False   # found in a crop that followed the moving runner
 
+    @property
+    def found_share(self) -> float:
+        """Share of the frames with a whole pose."""
+        return float(np.isfinite(self.xy[:, :, 0]).all(axis=1).mean()) if len(self.time_s) else 0.0
+
 
 def _empty(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return (np.full((n, N_LANDMARKS, 2), np.nan), np.full((n, N_LANDMARKS), np.nan),
@@ -61,14 +66,26 @@ def run_span(
     warmup_s: float = 0.0,
     tick: Callable[[int], None] | None = None,
     threaded: bool = True,
+    crops: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Pose for the frames in [start_s, end_s): times, xy, visibility, world."""
+    """Pose for the frames in [start_s, end_s): times, xy, visibility, world.
+
+    ``crops``: per decoded frame an ``(x0, y0, x1, y1)`` box (pixels of the shrunk frame) that BlazePose is
+    given instead of the whole frame, NaN for none (:func:`run_with_motion_roi`).
+    """
     times: list[float] = []
     xys, viss, worlds = [], [], []
     with BlazePose(settings) as pose:
-        for t, rgb in iter_frames(path, start_s=max(0.0, start_s - warmup_s), end_s=end_s,
-                                  max_short_side_px=settings.max_short_side_px, threaded=threaded):
-            out = pose.process(rgb)
+        for k, (t, rgb) in enumerate(iter_frames(path, start_s=max(0.0, start_s - warmup_s), end_s=end_s,
+                                                 max_short_side_px=settings.max_short_side_px, threaded=threaded)):
+            x0 = y0 = 0
+            if crops is None:
+                out = pose.process(rgb)
+            elif k < len(crops) and np.isfinite(crops[k, 0]):
+                x0, y0, x1, y1 = (int(round(v)) for v in crops[k])
+                out = pose.process(np.ascontiguousarray(rgb[y0:y1, x0:x1]))
+            else:
+                out = None
             if t < start_s - 1e-6:
                 continue  # warm-up frame: the tracker saw it, the result is not ours
             times.append(t)
@@ -76,7 +93,7 @@ def run_span(
                 xy, vis, world = (a[0] for a in _empty(1))
             else:
                 xy, vis, world = out
-                xy = xy * np.array([info.width / rgb.shape[1], info.height / rgb.shape[0]])
+                xy = (xy + np.array([x0, y0])) * np.array([info.width / rgb.shape[1], info.height / rgb.shape[0]])
             xys.append(xy)
             viss.append(vis)
             worlds.append(world)
@@ -183,17 +200,16 @@ def extract_pose(
         xy, vis, world = (np.concatenate([p[k] for p in parts]) for k in (1, 2, 3))
         keep = np.concatenate([[True], np.diff(t) > 1e-9])   # spans meet exactly; guard anyway
         t, xy, vis, world = t[keep], xy[keep], vis[keep], world[keep]
-    found = float(np.isfinite(xy[:, :, 0]).all(axis=1).mean()) if len(t) else 0.0
-    region = False
-    if found < ROI_BELOW_SHARE:
+    raw = RawPose(info=info, time_s=t, xy=xy, visibility=vis, world=world)
+    if raw.found_share < ROI_BELOW_SHARE:
         # too small for BlazePose's detector in the whole frame? follow the moving runner with a crop
-        t2, xy2, vis2, world2 = run_with_motion_roi(path, info, settings)
-        found2 = float(np.isfinite(xy2[:, :, 0]).all(axis=1).mean()) if len(t2) else 0.0
-        if found2 > found:
-            t, xy, vis, world, region = t2, xy2, vis2, world2, True
+        t, xy, vis, world = run_with_motion_roi(path, info, settings)
+        cropped = RawPose(info=info, time_s=t, xy=xy, visibility=vis, world=world, region_of_interest=True)
+        if cropped.found_share > raw.found_share:
+            raw = cropped
     if progress:
-        progress(len(t), max(total, len(t)))
-    return RawPose(info=info, time_s=t, xy=xy, visibility=vis, world=world, region_of_interest=region)
+        progress(len(raw.time_s), max(total, len(raw.time_s)))
+    return raw
 
 
 def run_with_motion_roi(path: str | Path, info: VideoInfo, settings: PoseSettings
@@ -201,24 +217,8 @@ def run_with_motion_roi(path: str | Path, info: VideoInfo, settings: PoseSetting
     """Pose in a crop that follows what moves (:mod:`engine.pose.roi`), mapped back to the full frame."""
     from engine.pose.roi import motion_boxes
 
-    box_t, boxes = motion_boxes(path, max_short_side_px=settings.max_short_side_px)
-    times, xys, viss, worlds = [], [], [], []
-    with BlazePose(settings) as pose:
-        for k, (t, rgb) in enumerate(iter_frames(path, max_short_side_px=settings.max_short_side_px)):
-            times.append(t)
-            xy, vis, world = (a[0] for a in _empty(1))
-            if k < len(boxes) and np.isfinite(boxes[k, 0]):
-                x0, y0, x1, y1 = (int(round(v)) for v in boxes[k])
-                out = pose.process(np.ascontiguousarray(rgb[y0:y1, x0:x1]))
-                if out is not None:
-                    xy = (out[0] + np.array([x0, y0])) * np.array([info.width / rgb.shape[1], info.height / rgb.shape[0]])
-                    vis, world = out[1], out[2]
-            xys.append(xy)
-            viss.append(vis)
-            worlds.append(world)
-    if not times:
-        return np.empty(0), *_empty(0)
-    return np.array(times), np.stack(xys), np.stack(viss), np.stack(worlds)
+    _, boxes = motion_boxes(path, max_short_side_px=settings.max_short_side_px)
+    return run_span(path, info, settings, crops=boxes)
 
 
 class RateMeter:

@@ -139,19 +139,17 @@ def write_fit(path: str | Path, records: pd.DataFrame, *, start: dt.datetime, sp
             laps.append((lap_start, i))
             lap_start = i + 1
     end_s = float(records["time_s"].iloc[-1])
-    if not summary:
+    if summary:
+        for a, b in laps:
+            enc.write_mesg(_summary_mesg(m["lap"], records.iloc[a:b + 1], when, sport, sub_sport))
+        enc.write_mesg({"mesg_num": m["event"], "timestamp": when(end_s), "event": "timer", "event_type": "stop_all"})
+        session = _summary_mesg(m["session"], records, when, sport, sub_sport)
+        session |= {"first_lap_index": 0, "num_laps": len(laps)}
+        enc.write_mesg(session)
+        enc.write_mesg({"mesg_num": m["activity"], "timestamp": when(end_s), "num_sessions": 1, "type": "manual",
+                        "event": "activity", "event_type": "stop", "total_timer_time": end_s})
+    else:
         enc.write_mesg({"mesg_num": m["sport"], "sport": sport, "sub_sport": sub_sport})
-        path = Path(path)
-        path.write_bytes(enc.close())
-        return path
-    for a, b in laps:
-        enc.write_mesg(_summary_mesg(m["lap"], records.iloc[a:b + 1], when, sport, sub_sport))
-    enc.write_mesg({"mesg_num": m["event"], "timestamp": when(end_s), "event": "timer", "event_type": "stop_all"})
-    session = _summary_mesg(m["session"], records, when, sport, sub_sport)
-    session |= {"first_lap_index": 0, "num_laps": len(laps)}
-    enc.write_mesg(session)
-    enc.write_mesg({"mesg_num": m["activity"], "timestamp": when(end_s), "num_sessions": 1, "type": "manual",
-                    "event": "activity", "event_type": "stop", "total_timer_time": end_s})
     path = Path(path)
     path.write_bytes(enc.close())
     return path
