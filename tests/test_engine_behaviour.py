@@ -144,3 +144,32 @@ def test_a_contact_cut_in_two_by_a_glitch_is_joined():
     assert joined == 1
     assert merged.to_dict("list") == {"side": ["right", "left", "right", "left"], "ic_idx": [10.0, 31.0, 52.0, 73.0],
                                       "to_idx": [24.0, 45.0, 66.0, 87.0]}
+
+
+@pytest.mark.parametrize("foot_landmarks,strike", [("pose_model", 16.0), ("markers", 16.0), ("markers", -7.0)])
+def test_sole_edges_are_found_from_the_rolls(foot_landmarks, strike):
+    """The sole's back and front edges, in the foot's heel->toe frame, are exactly where the synthetic
+    shoe has them; a forefoot landing never rolls about the back edge, so that one stays unknown."""
+    from engine.gait.events import foot_point, sole_edges
+    from engine.synth.runner import FOOT_LANDMARKS, HEEL_EDGE, TOE_TIP
+
+    run = simulate(foot_landmarks=foot_landmarks, foot_strike_angle_deg=strike, fps=120, duration_s=6.0)
+    xy = run.track.xy * np.array([1.0, -1.0])                       # runner frame: y up
+    names = list(run.track.names)
+    heel, toe = xy[:, names.index("right_heel")], xy[:, names.index("right_foot_index")]
+    truth = run.truth[run.truth["side"] == "right"]
+    contacts = pd.DataFrame({"ic_idx": truth["ic_s"] * 120, "to_idx": truth["to_s"] * 120})
+    edges = sole_edges(heel, toe, contacts, sample_rate_hz=120)
+
+    heel_pt, toe_pt = (np.array(p) for p in FOOT_LANDMARKS[foot_landmarks])
+    def expected(point):                                            # foot coordinates of a shoe point
+        u = toe_pt - heel_pt
+        return np.linalg.solve(np.array([[u[0], -u[1]], [u[1], u[0]]]), np.array(point) - heel_pt)
+    assert edges.front == pytest.approx(expected(TOE_TIP), abs=1e-6)
+    if strike > 0:
+        assert edges.rear == pytest.approx(expected(HEEL_EDGE), abs=1e-6)
+        # both edges of a flat foot touch the ground: they stand at one height
+        flat = int(round((truth["ic_s"].iloc[1] + 0.3 * (truth["to_s"].iloc[1] - truth["ic_s"].iloc[1])) * 120))
+        assert foot_point(heel, toe, edges.rear)[flat, 1] == pytest.approx(foot_point(heel, toe, edges.front)[flat, 1], abs=1e-6)
+    else:
+        assert edges.rear is None

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy.signal import find_peaks
 
-from engine.gait.signal import finite_runs
+from engine.gait.signal import finite_runs, interp_at
 
 
 def ground_level(height: np.ndarray, *, band: float) -> float:
@@ -61,23 +61,28 @@ def _hinge_corner(
     ok = np.abs(det) > 1e-9
     beta = np.zeros((candidates.size, len(cols)))
     beta[ok] = np.linalg.solve(xtx[ok], xty[ok][..., None])[..., 0]
-    sse = np.einsum("kn,kn->k", y[None, :] - np.einsum("kni,ki->kn", x, beta), y[None, :] - np.einsum("kni,ki->kn", x, beta))
+    res = y[None, :] - np.einsum("kni,ki->kn", x, beta)
+    sse = np.einsum("kn,kn->k", res, res)
     gain = beta[:, 1] + (beta[:, 2] if quadratic else 0.0)     # height gained one sample off the floor
     sse = np.where(ok & (gain > 0) & (beta[:, 1] >= -abs(beta[:, 2] if quadratic else 0.0)), sse, np.inf)
     k = int(np.argmin(sse))
     return float(candidates[k]), float(gain[k]) if np.isfinite(sse[k]) else float("nan")
 
 
-def _refine(t_idx: np.ndarray, y: np.ndarray, lo: float, hi: float, *, rising: bool, quadratic: bool = True) -> float:
-    """Two-stage grid search of the hinge corner in [lo, hi] (fractional sample indices)."""
+def _refine(t_idx: np.ndarray, y: np.ndarray, lo: float, hi: float, *, rising: bool, quadratic: bool = True,
+            rough: bool = False) -> float:
+    """Two-stage grid search of the hinge corner in [lo, hi] (fractional sample indices); ``rough``:
+    the first stage only, on a half-sample grid."""
     ok = np.isfinite(y)
     t_idx, y = t_idx[ok], y[ok]
     if t_idx.size < 5:
         return float("nan")
-    coarse = np.arange(lo, hi + 1e-9, 0.1)
+    coarse = np.arange(lo, hi + 1e-9, 0.5 if rough else 0.1)
     best, gain = _hinge_corner(t_idx, y, coarse, rising=rising, quadratic=quadratic)
     if not np.isfinite(gain):
         return float("nan")
+    if rough:
+        return best
     fine = np.arange(best - 0.1, best + 0.1 + 1e-9, 0.01)
     return _hinge_corner(t_idx, y, fine, rising=rising, quadratic=quadratic)[0]
 
@@ -120,6 +125,7 @@ class ContactDetector:
         leg_px: float,
         noise_px: float = 0.0,
         raw_noise_px: float | None = None,
+        rough: bool = False,
     ) -> tuple[pd.DataFrame, list[str], dict]:
         """Contacts of both feet, in time order.
 
@@ -129,6 +135,7 @@ class ContactDetector:
             smoothed, NaN in gaps: used to find the contacts.
         heel_y_raw, toe_y_raw : the same unsmoothed (gaps bridged): used to time the events, since
             smoothing rounds the very corners the hinge fit looks for. Default: the smoothed ones.
+        rough : time the events to half a sample only (a fifth of the work), for a first look.
 
         Returns
         -------
@@ -174,7 +181,7 @@ class ContactDetector:
                 # ... and only while that landmark is still down (the heel lifts long before toe-off)
                 hi = start + self._still_down(h_heel[start:hi] if on_heel else h_toe[start:hi], rise=0.5 * tol)
                 # the threshold is crossed before the landing and after the lift-off: search beyond it
-                ic = _refine(idx[lo:hi], first[lo:hi], start - 2.0, min(start + search, stop - 1.0), rising=False, quadratic=quad)
+                ic = _refine(idx[lo:hi], first[lo:hi], start - 2.0, min(start + search, stop - 1.0), rising=False, quadratic=quad, rough=rough)
                 end = stop - 1                              # last sample at ground level
                 while end > start and not (h_toe[end] < tol):
                     end -= 1
@@ -182,7 +189,7 @@ class ContactDetector:
                 # a quadratic describes the toe's lift-off near the ground, not higher up the swing
                 high = np.flatnonzero(~(h_toe[end:hi] < self.lift_off_fit_tol * tol))
                 hi = end + int(high[0]) + 1 if high.size else hi
-                to = _refine(idx[lo:hi], raw_toe[lo:hi], max(end - search, start + 1.0), end + 2.0, rising=True, quadratic=quad)
+                to = _refine(idx[lo:hi], raw_toe[lo:hi], max(end - search, start + 1.0), end + 2.0, rising=True, quadratic=quad, rough=rough)
                 if not (np.isfinite(ic) and np.isfinite(to)) or to <= ic:
                     warnings.append(f"a {side} contact near sample {start} was dropped: its events could not be timed")
                     continue
@@ -221,6 +228,116 @@ class ContactDetector:
                     continue
             merged.append([start, stop])
         return [(a, b) for a, b in merged if b - a >= min_len]
+
+
+def foot_point(heel: np.ndarray, toe: np.ndarray, where: tuple[float, float]) -> np.ndarray:
+    """A point fixed to the foot, ``heel + a u + b n``: ``u`` runs heel -> toe and ``n`` is ``u`` turned
+    90 degrees towards the ankle (up when the foot is flat), so the coordinates do not depend on scale."""
+    a, b = where
+    u = toe - heel
+    n = np.stack([-u[..., 1], u[..., 0]], axis=-1)
+    return heel + a * u + b * n
+
+
+HEEL_POINT = (0.0, 0.0)
+TOE_POINT = (1.0, 0.0)
+
+
+@dataclass(frozen=True)
+class SoleEdges:
+    """The sole's back and front edges of one foot in foot coordinates (:func:`foot_point`), as found
+    from the rolls of its contacts; ``None`` where a roll did not show it."""
+
+    rear: tuple[float, float] | None
+    front: tuple[float, float] | None
+    rear_se: float = float("nan")     # standard error of the edge's position, in foot lengths
+    front_se: float = float("nan")
+
+
+def sole_edges(
+    heel: np.ndarray,
+    toe: np.ndarray,
+    contacts: pd.DataFrame,
+    *,
+    sample_rate_hz: float,
+    max_se: float = 0.03,
+) -> SoleEdges:
+    """Find where one foot's sole touches the ground, relative to its heel and toe landmarks.
+
+    A foot lands on one edge of its sole and rolls about it (the back edge after a heel strike, the
+    front one after a forefoot strike), and at push-off it rolls about the front edge until the toe
+    leaves. While it rolls, that edge is the one point of the foot that does not move (other than with
+    a treadmill belt). Writing every velocity in the foot's own frame, the edge ``(a, b)`` and the
+    ground's speed ``g`` solve, at every sample of a roll,
+
+        v_heel + a du/dt + b dn/dt = (g, 0)
+
+    which is linear: one least-squares fit over the first 30 % (landing) and the last 40 % (push-off)
+    of all contacts, with Tukey weights so that the samples where the foot was not rolling drop out. The heel and toe landmarks of a pose model or motion-capture markers sit centimetres above
+    and inside the sole; its edges are what touches the ground, so their heights time the contacts
+    without the landmarks' own roll (a marker above the toe tip rises before the toe leaves).
+
+    ``heel``/``toe`` are (T, 2) runner-frame positions; ``contacts`` this foot's ``ic_idx``/``to_idx``.
+    An edge is kept when its standard error is under ``max_se`` foot lengths and it lies where an edge
+    can be: the back one behind the middle of the foot, the front one ahead of it, both at most half
+    a foot below the heel-toe line.
+    """
+    fs = sample_rate_hz
+    u = toe - heel
+    n = np.stack([-u[:, 1], u[:, 0]], axis=-1)
+    v_heel, du, dn = (np.gradient(x, axis=0) * fs for x in (heel, u, n))
+    rows, rhs, ends = [], [], []
+    for end, (lo_frac, hi_frac) in enumerate(((0.0, 0.3), (0.6, 1.0))):
+        for ic, to in zip(contacts["ic_idx"], contacts["to_idx"]):
+            g = to - ic
+            # a sample's velocity spans its neighbours: keep 1.5 samples inside the contact's events
+            lo, hi = max(ic + lo_frac * g, ic + 1.5), min(ic + hi_frac * g, to - 1.5)
+            k = np.arange(int(np.ceil(lo)), int(np.floor(hi)) + 1)
+            k = k[(k >= 0) & (k < len(heel))]
+            rows.append(k)
+            ends.append(np.full(k.size, end))
+    if not rows:
+        return SoleEdges(None, None)
+    k, end = np.concatenate(rows), np.concatenate(ends)
+    ok = np.all(np.isfinite(v_heel[k]) & np.isfinite(du[k]) & np.isfinite(dn[k]), axis=1)
+    k, end = k[ok], end[ok]
+    if k.size < 20:
+        return SoleEdges(None, None)
+    # unknowns: a_rear, b_rear, a_front, b_front, ground speed; two equations (x, y) per sample
+    m = k.size
+    x = np.zeros((2 * m, 5))
+    for axis in (0, 1):
+        r = slice(axis * m, (axis + 1) * m)
+        x[r, 0] = np.where(end == 0, du[k, axis], 0.0)
+        x[r, 1] = np.where(end == 0, dn[k, axis], 0.0)
+        x[r, 2] = np.where(end == 1, du[k, axis], 0.0)
+        x[r, 3] = np.where(end == 1, dn[k, axis], 0.0)
+        x[r, 4] = -1.0 if axis == 0 else 0.0
+    y = -np.concatenate([v_heel[k, 0], v_heel[k, 1]])
+    w = np.ones(2 * m)
+    for _ in range(6):
+        beta, *_ = np.linalg.lstsq(x * w[:, None], y * w, rcond=None)
+        res = y - x @ beta
+        # a sample counts as a whole (both axes) in or out
+        per_sample = np.hypot(res[:m], res[m:])
+        scale = 1.4826 * np.median(per_sample) + 1e-9
+        z = per_sample / (4.685 * scale)
+        w1 = np.where(z < 1.0, (1.0 - z**2) ** 2, 0.0)
+        w = np.sqrt(np.concatenate([w1, w1]))
+    dof = max(int(np.sum(w > 0)) - 5, 1)
+    sigma2 = float(np.sum((w * res) ** 2)) / dof
+    xtx = (x * w[:, None]).T @ (x * w[:, None])
+    try:
+        cov = sigma2 * np.linalg.inv(xtx)
+    except np.linalg.LinAlgError:
+        return SoleEdges(None, None)
+    se_rear = float(np.sqrt(max(cov[0, 0] + cov[1, 1], 0.0)))
+    se_front = float(np.sqrt(max(cov[2, 2] + cov[3, 3], 0.0)))
+    rear = (float(beta[0]), float(beta[1]))
+    front = (float(beta[2]), float(beta[3]))
+    rear_ok = se_rear < max_se and -0.5 <= rear[0] <= 0.5 and -0.5 <= rear[1] <= 0.1
+    front_ok = se_front < max_se and 0.5 < front[0] <= 1.6 and -0.5 <= front[1] <= 0.1
+    return SoleEdges(rear if rear_ok else None, front if front_ok else None, se_rear, se_front)
 
 
 def stride_frequency_hz(left_x: np.ndarray, right_x: np.ndarray, sample_rate_hz: float) -> float:
@@ -322,10 +439,12 @@ def _extremes(x: np.ndarray, *, distance: int, prominence: float) -> np.ndarray:
     return np.array([_peak_position(x, int(k)) for k in peaks])
 
 
-def _regularise(events: np.ndarray, anchors: np.ndarray, before: float, after: float) -> tuple[np.ndarray, int]:
-    """Each event -> its anchor plus the median event-minus-anchor lag (anchors within [-before, +after]
-    of the event); events without an anchor stay, and so do all of them where fewer than six (or 70 %)
-    have one. Returns the new events and how many were moved."""
+def _regularise(events: np.ndarray, anchors: np.ndarray, before: float, after: float,
+                lag_of=None) -> tuple[np.ndarray, int]:
+    """Each event -> its anchor plus one lag (anchors within [-before, +after] of the event): the
+    median event-minus-anchor lag, or ``lag_of(anchors, median_lag)`` where that gives a number.
+    Events without an anchor stay, and so do all of them where fewer than six (or 70 %) have one.
+    Returns the new events and how many were moved."""
     if not anchors.size or not events.size:
         return events, 0
     j = np.searchsorted(anchors, events)
@@ -333,9 +452,46 @@ def _regularise(events: np.ndarray, anchors: np.ndarray, before: float, after: f
     nearest = cand[np.argmin(np.abs(cand - events), axis=0), np.arange(events.size)]
     lag = events - nearest
     ok = (lag <= before) & (lag >= -after)
-    if ok.sum() < max(6, 0.7 * events.size):          # a median lag needs a few strides
+    if ok.sum() < max(6, 0.7 * events.size):          # a lag needs a few strides
         return events, 0
-    return np.where(ok, nearest + np.median(lag[ok]), events), int(ok.sum())
+    typical = float(np.median(lag[ok]))
+    if lag_of is not None:
+        better = lag_of(nearest[ok], typical)
+        typical = better if np.isfinite(better) else typical
+    return np.where(ok, nearest + typical, events), int(ok.sum())
+
+
+def template_lag(
+    height: np.ndarray,
+    anchors: np.ndarray,
+    lag_guess: float,
+    *,
+    rising: bool,
+    search: float,
+    window: float,
+    top: float,
+) -> float:
+    """The event's lag after its anchor, found on the average of all the contacts' height curves.
+
+    Each contact's (unsmoothed) height is read on a quarter-sample grid of lags around its anchor and
+    the curves are averaged: ``K`` contacts divide the landmark noise by sqrt(K), so the quadratic hinge
+    that times events on clean tracks can time the typical contact of a noisy one without the
+    linear hinge's bias (early at a decelerating landing, late at a gentle lift-off). The corner is
+    sought within 2 samples of ``lag_guess``; the fit sees ``window`` samples (plus 1) of the foot in
+    the air and, on the ground side, ``search + window`` samples or until the curve climbs ``top``
+    above its lowest point (the foot's roll), as :meth:`ContactDetector.detect` does on one contact.
+    Returns NaN when too few curves cover the grid.
+    """
+    grid = lag_guess + np.arange(-(search + window), search + window + 1e-9, 0.25)
+    curves = interp_at(height, anchors[:, None] + grid[None, :])
+    count = np.sum(np.isfinite(curves), axis=0)
+    if anchors.size < 6 or np.any(count < max(6, 0.7 * anchors.size)):
+        return float("nan")
+    mean = np.nanmean(curves, axis=0)
+    k = int(np.argmin(mean))
+    high = np.flatnonzero(mean[k:] > mean[k] + top)
+    keep = slice(0, k + int(high[0]) + (1 if rising else 0) if high.size else mean.size)
+    return _refine(grid[keep], mean[keep], lag_guess - search, lag_guess + search, rising=rising)
 
 
 def steady_event_timing(
@@ -346,30 +502,50 @@ def steady_event_timing(
     sample_rate_hz: float,
     stride_s: float,
     leg_px: float,
+    heel_height: dict[str, np.ndarray] | None = None,
+    toe_height: dict[str, np.ndarray] | None = None,
+    tol_px: float | None = None,
 ) -> tuple[pd.DataFrame, int]:
     """Time each contact of a jittery track by the feet's forward-backward extremes plus each foot's
-    median lag from extreme to event, as measured on this track's own contacts.
+    typical lag from extreme to event.
 
     On a video track the pose model's heel and toe heights jitter by several pixels from frame to
     frame, which moves single events by ±10-20 ms and makes step times (and so per-step cadence)
     alternate. The heel's forward extreme and the toe's rearward extreme (Zeni et al. 2008) come from
     the foot's large fore-aft swing and barely jitter; the lag from extreme to event is steady within
     a run. So each event keeps its foot's typical timing and loses the frame-to-frame noise; a real
-    left/right difference in that lag is kept (one median per foot). Returns the contacts and how many
-    events were retimed.
+    left/right difference in that lag is kept (one lag per foot). Given the unsmoothed heights above
+    ground (``heel_height``/``toe_height``, the back and front contact points) and the contact
+    tolerance, the lag is timed on the average height curve of the foot's contacts
+    (:func:`template_lag`); otherwise it is the median of the contacts' own lags. Returns the
+    contacts and how many events were retimed.
     """
     fs = sample_rate_hz
     dist = max(1, int(0.6 * stride_s * fs))
     out = contacts.copy()
     moved = 0
+    search = max(2.0, 0.08 * fs)
+    window = max(3.0, 0.06 * fs)
     for side in ("left", "right"):
         sel = (out["side"] == side).to_numpy()
         if not sel.any():
             continue
         heel_ext = _extremes(heel_fwd[side], distance=dist, prominence=0.15 * leg_px)
         toe_ext = _extremes(-toe_fwd[side], distance=dist, prominence=0.15 * leg_px)
-        ic, n_ic = _regularise(out.loc[sel, "ic_idx"].to_numpy(float), heel_ext, 0.3 * stride_s * fs, 0.15 * stride_s * fs)
-        to, n_to = _regularise(out.loc[sel, "to_idx"].to_numpy(float), toe_ext, 0.15 * stride_s * fs, 0.3 * stride_s * fs)
+        ic_lag = to_lag = None
+        if heel_height is not None and toe_height is not None and tol_px:
+            ic_idx = out.loc[sel, "ic_idx"].to_numpy(float)
+            early = np.array([np.nanmean(heel_height[side][int(i):int(i) + 3] - toe_height[side][int(i):int(i) + 3])
+                              for i in ic_idx])
+            landing = heel_height[side] if np.nanmedian(early) < 0 else toe_height[side]
+            ic_lag = lambda a, g: template_lag(landing, a, g, rising=False, search=search, window=window,
+                                               top=0.5 * tol_px)
+            to_lag = lambda a, g: template_lag(toe_height[side], a, g, rising=True, search=search, window=window,
+                                               top=2.0 * tol_px)
+        ic, n_ic = _regularise(out.loc[sel, "ic_idx"].to_numpy(float), heel_ext, 0.3 * stride_s * fs,
+                               0.15 * stride_s * fs, ic_lag)
+        to, n_to = _regularise(out.loc[sel, "to_idx"].to_numpy(float), toe_ext, 0.15 * stride_s * fs,
+                               0.3 * stride_s * fs, to_lag)
         good = to > ic
         out.loc[sel, "ic_idx"] = np.where(good, ic, out.loc[sel, "ic_idx"])
         out.loc[sel, "to_idx"] = np.where(good, to, out.loc[sel, "to_idx"])

@@ -8,8 +8,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from engine.errors import BadInputError, NotRunningError, TooFewContactsError
-from engine.gait.events import (ContactDetector, merge_split_contacts, steady_event_timing,
-                                 stride_anchored_contacts, stride_frequency_hz)
+from engine.gait.events import (ContactDetector, SoleEdges, foot_point, merge_split_contacts, sole_edges,
+                                 steady_event_timing, stride_anchored_contacts, stride_frequency_hz)
 from engine.gait.frame import Scale, detect_orientation, leg_length_px, scale_from_height, to_runner_frame
 from engine.gait.metrics import compute_step_table, flat_foot_offset_deg
 from engine.gait.signal import bridge_gaps, effective_cutoff_hz, interp_at, lowpass, noise_sd
@@ -119,8 +119,6 @@ def analyze_track(
     rf = _runner_points(xy_s, names, orient.sign)            # smoothed
     rf_raw = _runner_points(xy_b, names, orient.sign)        # gaps bridged, unsmoothed
 
-    heel_y = {s: rf[f"{s}_heel"][:, 1] for s in ("left", "right")}
-    toe_y = {s: rf[f"{s}_foot_index"][:, 1] for s in ("left", "right")}
     raw_feet = np.stack([xy_b[:, names.index(f"{s}_{p}"), 1] for s in ("left", "right") for p in ("heel", "foot_index")], 1)
     smooth_feet = np.stack([px[f"{s}_{p}"][:, 1] for s in ("left", "right") for p in ("heel", "foot_index")], 1)
     noise = noise_sd(raw_feet, smooth_feet, sample_rate_hz=fs, cutoff_hz=settings.cutoff_hz)
@@ -128,12 +126,31 @@ def analyze_track(
     fc = effective_cutoff_hz(settings.cutoff_hz, fs) or 0.5 * fs
     noise_smoothed = noise * math.sqrt(fc / (0.5 * fs))
 
-    contacts, event_warnings, info = settings.detector.detect(
-        heel_y=heel_y, toe_y=toe_y,
-        heel_y_raw={s: rf_raw[f"{s}_heel"][:, 1] for s in ("left", "right")},
-        toe_y_raw={s: rf_raw[f"{s}_foot_index"][:, 1] for s in ("left", "right")},
-        sample_rate_hz=fs, leg_px=leg_px, noise_px=noise_smoothed, raw_noise_px=noise,
-    )
+    def detect(edges: dict[str, SoleEdges] | None = None, rough: bool = False):
+        smooth, raw = _sole_heights(rf, edges), _sole_heights(rf_raw, edges)
+        found = settings.detector.detect(
+            heel_y=smooth[0], toe_y=smooth[1], heel_y_raw=raw[0], toe_y_raw=raw[1],
+            sample_rate_hz=fs, leg_px=leg_px, noise_px=noise_smoothed, raw_noise_px=noise, rough=rough,
+        )
+        return found, smooth, raw
+
+    # a first look at the contacts on the heel and toe landmarks shows the rolls that locate the sole's
+    # edges; the events are timed on the edges where found: the landmarks sit above and inside the shoe
+    # and keep moving as it rolls after landing and before the toe leaves
+    first, _, _ = detect(rough=True)
+    src = rf_raw if first[2]["clean"] else rf
+    edges = {s: sole_edges(src[f"{s}_heel"], src[f"{s}_foot_index"], first[0][first[0]["side"] == s],
+                           sample_rate_hz=fs) for s in ("left", "right")}
+    found_edges = any(e.rear or e.front for e in edges.values())
+    (contacts, event_warnings, info), (heel_y, toe_y), raw_heights = detect(edges if found_edges else None)
+    # the edges lift off more gently than the landmarks: a contact at the very end of the track may
+    # now run into it, so only contacts a second or more inside the track are compared
+    inner = lambda c: int(np.sum((c["ic_idx"] > fs) & (c["ic_idx"] < t.size - fs)))
+    if found_edges and inner(contacts) < inner(first[0]):
+        (contacts, event_warnings, info), (heel_y, toe_y), raw_heights = detect()
+        found_edges = False
+    if found_edges:
+        info["sole_edges"] = {s: {"rear": e.rear, "front": e.front} for s, e in edges.items()}
     levels = info["levels_px"]
     heel_h = {s: heel_y[s] - levels[s]["heel"] for s in ("left", "right")}
     toe_h = {s: toe_y[s] - levels[s]["foot_index"] for s in ("left", "right")}
@@ -163,8 +180,13 @@ def analyze_track(
                 "approximate")
             contacts, event_warnings = anchored, [w for w in event_warnings if "was dropped" not in w]
     elif not info["clean"] and np.isfinite(stride_hz) and len(contacts) >= MIN_CONTACTS:
-        contacts, retimed = steady_event_timing(contacts, heel_fwd=heel_fwd, toe_fwd=toe_fwd, sample_rate_hz=fs,
-                                                stride_s=1.0 / stride_hz, leg_px=leg_px)
+        raw_rear, raw_front = raw_heights
+        contacts, retimed = steady_event_timing(
+            contacts, heel_fwd=heel_fwd, toe_fwd=toe_fwd, sample_rate_hz=fs, stride_s=1.0 / stride_hz, leg_px=leg_px,
+            heel_height={s: raw_rear[s] - levels[s]["heel"] for s in ("left", "right")},
+            toe_height={s: raw_front[s] - levels[s]["foot_index"] for s in ("left", "right")},
+            tol_px=info["contact_tol_px"],
+        )
         info["retimed_events"] = retimed
     warnings.extend(event_warnings)
     if len(contacts) < MIN_CONTACTS:
@@ -236,9 +258,22 @@ def analyze_track(
             "contact_tol_px": info["contact_tol_px"],
             "flat_foot_samples": n_flat,
             "clean_track": info["clean"],
+            "sole_edges": info.get("sole_edges"),
             "retimed_events": info.get("retimed_events", 0),
         },
     )
+
+
+def _sole_heights(points: dict[str, np.ndarray], edges: dict[str, SoleEdges] | None):
+    """Per side, the heights of the foot's back and front contact points: the sole's edges where
+    ``edges`` knows them, the heel and foot_index landmarks otherwise."""
+    rear, front = {}, {}
+    for s in ("left", "right"):
+        e = (edges or {}).get(s)
+        heel, toe = points[f"{s}_heel"], points[f"{s}_foot_index"]
+        rear[s] = foot_point(heel, toe, e.rear)[:, 1] if e and e.rear else heel[:, 1]
+        front[s] = foot_point(heel, toe, e.front)[:, 1] if e and e.front else toe[:, 1]
+    return rear, front
 
 
 def _implausible(contacts, t: np.ndarray, fs: float, stride_hz: float) -> bool:

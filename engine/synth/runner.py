@@ -12,8 +12,10 @@ A 2-D sagittal model in a runner frame (x forward, y up, metres, ground at y = 0
 * the swing foot moves on a smooth path from toe-off to the next contact; knees come from two-link
   inverse kinematics with the knee forward.
 
-The landmarks imitate where BlazePose puts them: the heel point sits inside the shoe, above and
-ahead of the sole's back edge, so a flat foot reads about -8 degrees toe-down.
+By default the landmarks imitate where BlazePose puts them: the heel point sits inside the shoe,
+above and ahead of the sole's back edge, so a flat foot reads about -8 degrees toe-down.
+``foot_landmarks`` moves heel and foot_index to the sole's edges or to where motion-capture markers
+sit on a shoe.
 
 :func:`simulate` returns the landmark track (image pixels) and the truth table: one row per ground
 contact with METRICS.md's columns, computed from this geometry at the exact event times, never by
@@ -39,6 +41,16 @@ HEEL_EDGE = (-0.038, _SOLE)                    # back edge of the sole: heel-str
 TOE_TIP = (0.114, _SOLE)                       # front of the sole: forefoot pivot and toe-off point
 HEEL_LANDMARK = (-0.024, _SOLE + 0.022)        # inside the shoe, as pose models place it
 FOOT_INDEX_LANDMARK = (0.108, _SOLE + 0.004)   # near the tip of the big toe
+
+#: Where the heel and foot_index landmarks sit on the shoe, (heel, foot_index) in the foot frame:
+#: ``pose_model`` as BlazePose places them; ``sole`` on the sole's back and front edges (an ideal
+#: tracker); ``markers`` as motion-capture markers are stuck on a running shoe: on the heel counter
+#: 3.5 cm above the sole, and on the toe box 2.5 cm up and 3 cm behind the tip (for 1.75 m).
+FOOT_LANDMARKS = {
+    "pose_model": (HEEL_LANDMARK, FOOT_INDEX_LANDMARK),
+    "sole": (HEEL_EDGE, TOE_TIP),
+    "markers": ((-0.040, _SOLE + 0.020), (0.096, _SOLE + 0.014)),
+}
 
 REARFOOT_MIN_DEG = 8.0     # Altman & Davis 2012 cut-offs, METRICS.md
 FOREFOOT_MAX_DEG = -1.6
@@ -66,6 +78,7 @@ class RunnerParams:
     duration_s: float = 10.0
     first_contact_s: float = 0.137       # right foot's first contact (sub-frame on purpose)
     noise_frac: float = 0.0              # Gaussian landmark noise, SD as a fraction of leg length
+    foot_landmarks: str = "pose_model"   # where heel and foot_index sit on the shoe: FOOT_LANDMARKS
     image_width: int = 1280
     image_height: int = 720
     body_frac_of_image: float = 0.62     # standing height / image height
@@ -128,6 +141,9 @@ class RunnerModel:
         self.theta_s = math.radians(p.foot_strike_angle_deg)
         self.theta_to = math.radians(p.toe_off_pitch_deg)
         self.amp = p.vertical_oscillation_cm / 100.0
+        if p.foot_landmarks not in FOOT_LANDMARKS:
+            raise ValueError(f"foot_landmarks must be one of {sorted(FOOT_LANDMARKS)}, got {p.foot_landmarks!r}")
+        self.heel_point, self.toe_point = FOOT_LANDMARKS[p.foot_landmarks]
         self.hip_base = 0.0
         self.hip_base = self._solve_hip_base()
 
@@ -293,8 +309,8 @@ class RunnerModel:
             out[f"{side}_hip"] = hip
             out[f"{side}_ankle"] = ankle
             out[f"{side}_knee"] = self._knee(hip, ankle)
-            out[f"{side}_heel"] = ankle + _rot(pitch, HEEL_LANDMARK, self.h)
-            out[f"{side}_foot_index"] = ankle + _rot(pitch, FOOT_INDEX_LANDMARK, self.h)
+            out[f"{side}_heel"] = ankle + _rot(pitch, self.heel_point, self.h)
+            out[f"{side}_foot_index"] = ankle + _rot(pitch, self.toe_point, self.h)
             out[f"{side}_shoulder"] = ms - (mh - hip) * 0.5 * np.array([1.0, 0.0])
             # arms swing opposite to the legs, elbows bent ~90 degrees
             swing = math.radians(35.0) * np.sin(
@@ -490,6 +506,7 @@ def simulate(params: RunnerParams | None = None, *, include_height: bool = False
         image_width=p.image_width, image_height=p.image_height, meta=meta,
     )
     truth = truth_table(model, float(t[0]), float(t[-1]))
-    flat = math.degrees(math.atan2(FOOT_INDEX_LANDMARK[1] - HEEL_LANDMARK[1], FOOT_INDEX_LANDMARK[0] - HEEL_LANDMARK[0]))
+    (hx, hy), (tx, ty) = model.heel_point, model.toe_point
+    flat = math.degrees(math.atan2(ty - hy, tx - hx))
     return SyntheticRun(params=p, track=track, truth=truth, px_per_m=px_per_m,
                         flat_foot_offset_deg=flat, extra={"params": asdict(p)})
