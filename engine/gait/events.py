@@ -532,20 +532,25 @@ def steady_event_timing(
             continue
         heel_ext = _extremes(heel_fwd[side], distance=dist, prominence=0.15 * leg_px)
         toe_ext = _extremes(-toe_fwd[side], distance=dist, prominence=0.15 * leg_px)
-        ic_lag = to_lag = None
+        ic0, to0 = out.loc[sel, "ic_idx"].to_numpy(float), out.loc[sel, "to_idx"].to_numpy(float)
+        ic_window, to_window = (0.3 * stride_s * fs, 0.15 * stride_s * fs), (0.15 * stride_s * fs, 0.3 * stride_s * fs)
+        ic, n_ic = _regularise(ic0, heel_ext, *ic_window)
+        to, n_to = _regularise(to0, toe_ext, *to_window)
         if heel_height is not None and toe_height is not None and tol_px:
-            ic_idx = out.loc[sel, "ic_idx"].to_numpy(float)
             early = np.array([np.nanmean(heel_height[side][int(i):int(i) + 3] - toe_height[side][int(i):int(i) + 3])
-                              for i in ic_idx])
+                              for i in ic0])
             landing = heel_height[side] if np.nanmedian(early) < 0 else toe_height[side]
-            ic_lag = lambda a, g: template_lag(landing, a, g, rising=False, search=search, window=window,
-                                               top=0.5 * tol_px)
-            to_lag = lambda a, g: template_lag(toe_height[side], a, g, rising=True, search=search, window=window,
-                                               top=2.0 * tol_px)
-        ic, n_ic = _regularise(out.loc[sel, "ic_idx"].to_numpy(float), heel_ext, 0.3 * stride_s * fs,
-                               0.15 * stride_s * fs, ic_lag)
-        to, n_to = _regularise(out.loc[sel, "to_idx"].to_numpy(float), toe_ext, 0.15 * stride_s * fs,
-                               0.3 * stride_s * fs, to_lag)
+            ic_t, _ = _regularise(ic0, heel_ext, *ic_window, lambda a, g: template_lag(
+                landing, a, g, rising=False, search=search, window=window, top=0.5 * tol_px))
+            to_t, _ = _regularise(to0, toe_ext, *to_window, lambda a, g: template_lag(
+                toe_height[side], a, g, rising=True, search=search, window=window, top=2.0 * tol_px))
+            # the average curve corrects the noisy hinge's bias: a few milliseconds at the sharp
+            # landing, tens at the gentle lift-off; a curve that is no hinge (a foot the pose model
+            # partly guesses) can move the events much further, and then the contacts' own lags stay
+            shift_ic, shift_to = np.median(np.abs(ic_t - ic)) / fs, np.median(np.abs(to_t - to)) / fs
+            gct, gct_t = np.median(to - ic), np.median(to_t - ic_t)
+            if shift_ic <= 0.020 and shift_to <= 0.040 and gct > 0 and abs(gct_t - gct) <= 0.25 * gct:
+                ic, to = ic_t, to_t
         good = to > ic
         out.loc[sel, "ic_idx"] = np.where(good, ic, out.loc[sel, "ic_idx"])
         out.loc[sel, "to_idx"] = np.where(good, to, out.loc[sel, "to_idx"])
