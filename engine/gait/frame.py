@@ -72,6 +72,29 @@ def detect_orientation(
     )
 
 
+def ground_tilt_deg(mid_hip_px: np.ndarray) -> float:
+    """How far the ground runs off the image's horizontal, from a runner crossing the frame: on level
+    ground the hips keep their height from stride to stride, so their path is parallel to the ground
+    (the bob averages out over the strides). Degrees, positive when the ground rises to the right of
+    the image (the camera turned clockwise); NaN without enough of a path."""
+    ok = np.all(np.isfinite(mid_hip_px), axis=1)
+    x, y = mid_hip_px[ok, 0], mid_hip_px[ok, 1]
+    if ok.sum() < 10 or np.ptp(x) <= 0:
+        return float("nan")
+    slope = np.polyfit(x, y, 1)[0]
+    return float(-np.degrees(np.arctan(slope)))
+
+
+def level_image(xy_px: np.ndarray, tilt_deg: float, centre_px: tuple[float, float]) -> np.ndarray:
+    """Turn image points (..., 2) about ``centre_px`` so that a ground tilted by ``tilt_deg`` lies level."""
+    a = np.radians(tilt_deg)
+    dx, dy = xy_px[..., 0] - centre_px[0], xy_px[..., 1] - centre_px[1]
+    out = np.empty_like(xy_px, dtype=float)
+    out[..., 0] = centre_px[0] + np.cos(a) * dx - np.sin(a) * dy
+    out[..., 1] = centre_px[1] + np.sin(a) * dx + np.cos(a) * dy
+    return out
+
+
 def to_runner_frame(xy_px: np.ndarray, sign: float) -> np.ndarray:
     """Image pixels (x right, y down) to runner-frame pixels (x forward, y up)."""
     out = np.empty_like(xy_px, dtype=float)

@@ -10,7 +10,8 @@ import numpy as np
 from engine.errors import BadInputError, NotRunningError, TooFewContactsError
 from engine.gait.events import (ContactDetector, SoleEdges, foot_point, merge_split_contacts, sole_edges,
                                  steady_event_timing, stride_anchored_contacts, stride_frequency_hz)
-from engine.gait.frame import Scale, detect_orientation, leg_length_px, scale_from_height, to_runner_frame
+from engine.gait.frame import (Scale, detect_orientation, ground_tilt_deg, leg_length_px, level_image,
+                               scale_from_height, to_runner_frame)
 from engine.gait.metrics import compute_step_table, flat_foot_offset_deg
 from engine.gait.signal import bridge_gaps, effective_cutoff_hz, interp_at, lowpass, noise_sd
 from engine.gait.summary import summarize
@@ -116,6 +117,16 @@ def analyze_track(
     orient = detect_orientation(px, t, leg_px)
     if orient.facing_agrees_with_travel is False:
         warnings.append("the runner's feet point against the direction of travel; direction taken from travel")
+    tilt = ground_tilt_deg(0.5 * (px["left_hip"] + px["right_hip"])) if orient.overground else float("nan")
+    if math.isfinite(tilt):
+        # the ground line: a runner crossing the frame shows it; a camera that is not level turns every
+        # angle by its tilt, so the picture is levelled first and angles are taken from the ground's vertical
+        centre = (float(np.nanmean(xy_s[..., 0])), float(np.nanmean(xy_s[..., 1])))
+        xy_b, xy_s = level_image(xy_b, tilt, centre), level_image(xy_s, tilt, centre)
+        px = {n: xy_s[:, names.index(n), :] for n in names}
+        if abs(tilt) >= 1.0:
+            warnings.append(f"the ground runs {abs(tilt):.1f} deg off the image's horizontal (the camera is not "
+                            "level); the picture was levelled, so angles are measured from the ground's vertical")
     rf = _runner_points(xy_s, names, orient.sign)            # smoothed
     rf_raw = _runner_points(xy_b, names, orient.sign)        # gaps bridged, unsmoothed
 
@@ -258,6 +269,7 @@ def analyze_track(
             "contact_tol_px": info["contact_tol_px"],
             "flat_foot_samples": n_flat,
             "clean_track": info["clean"],
+            "ground_tilt_deg": tilt if math.isfinite(tilt) else None,
             "sole_edges": info.get("sole_edges"),
             "retimed_events": info.get("retimed_events", 0),
         },

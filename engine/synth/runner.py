@@ -82,6 +82,7 @@ class RunnerParams:
     image_width: int = 1280
     image_height: int = 720
     body_frac_of_image: float = 0.62     # standing height / image height
+    camera_roll_deg: float = 0.0         # camera turned about its axis: the ground rises to the right
     gaps: tuple[tuple[float, float], ...] = ()   # (start_s, length_s) of lost samples
     seed: int = 0
 
@@ -435,7 +436,8 @@ class PixelMap:
     """Runner frame (metres, x forward, y up) -> image pixels: the runner's side view in the frame.
 
     The clip's mean mid-hip position is centred horizontally; the ground is at 92 % of the image
-    height; a runner going right to left is mirrored.
+    height; a runner going right to left is mirrored; a rolled camera turns the picture about its
+    centre.
     """
 
     px_per_m: float
@@ -443,6 +445,8 @@ class PixelMap:
     mid_x_m: float
     centre_px: float
     ground_px: float
+    roll_deg: float = 0.0
+    middle_px: float = 0.0
 
     @classmethod
     def for_run(cls, model: RunnerModel, t: np.ndarray) -> PixelMap:
@@ -455,6 +459,8 @@ class PixelMap:
             mid_x_m=float(np.mean(model.mid_hip(np.asarray(t, float))[:, 0])),
             centre_px=p.image_width / 2.0,
             ground_px=p.image_height * 0.92,
+            roll_deg=p.camera_roll_deg,
+            middle_px=p.image_height / 2.0,
         )
 
     def __call__(self, xy_m: np.ndarray) -> np.ndarray:
@@ -462,6 +468,11 @@ class PixelMap:
         out = np.empty_like(xy_m)
         out[..., 0] = self.centre_px + self.sign * (xy_m[..., 0] - self.mid_x_m) * self.px_per_m
         out[..., 1] = self.ground_px - xy_m[..., 1] * self.px_per_m
+        if self.roll_deg:
+            a = math.radians(self.roll_deg)        # counter-clockwise on screen (y points down)
+            dx, dy = out[..., 0] - self.centre_px, out[..., 1] - self.middle_px
+            out[..., 0] = self.centre_px + math.cos(a) * dx + math.sin(a) * dy
+            out[..., 1] = self.middle_px - math.sin(a) * dx + math.cos(a) * dy
         return out
 
 
