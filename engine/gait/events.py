@@ -20,6 +20,7 @@ Method (coordinate based, METRICS.md; cf. Zeni 2008, Fellin 2010, Young 2023):
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -85,6 +86,13 @@ def _refine(t_idx: np.ndarray, y: np.ndarray, lo: float, hi: float, *, rising: b
         return best
     fine = np.arange(best - 0.1, best + 0.1 + 1e-9, 0.01)
     return _hinge_corner(t_idx, y, fine, rising=rising, quadratic=quadratic)[0]
+
+
+def lands_on_heel(h_heel: np.ndarray, h_toe: np.ndarray, start: int, stop: int) -> bool:
+    """True when the heel is lower than the toe (heights above their ground levels) over the first
+    third of the contact that runs from sample ``start`` to ``stop``."""
+    k = slice(max(start - 1, 0), start + max(2, (stop - start) // 3))
+    return bool(np.nanmean(h_heel[k] - h_toe[k]) < 0)
 
 
 @dataclass(frozen=True)
@@ -176,7 +184,7 @@ class ContactDetector:
                 lo, hi = max(start - w, 0), min(stop, int(start + search + w + 1))
                 # time the landing on the landmark that lands first (heel or toe), not on min(heel,
                 # toe), which switches landmark as the shoe rolls and picks up the lower noise
-                on_heel = self._lands_on_heel(h_heel, h_toe, start, stop)
+                on_heel = lands_on_heel(h_heel, h_toe, start, stop)
                 first = raw_heel if on_heel else raw_toe
                 # ... and only while that landmark is still down (the heel lifts long before toe-off)
                 hi = start + self._still_down(h_heel[start:hi] if on_heel else h_toe[start:hi], rise=0.5 * tol)
@@ -207,11 +215,6 @@ class ContactDetector:
         up = np.flatnonzero(h[k:] > h[k] + rise)
         return k + int(up[0]) if up.size else h.size
 
-    @staticmethod
-    def _lands_on_heel(h_heel: np.ndarray, h_toe: np.ndarray, start: int, stop: int) -> bool:
-        """True when the heel is lower than the toe over the first third of the contact."""
-        k = slice(max(start - 1, 0), start + max(2, (stop - start) // 3))
-        return bool(np.nanmean(h_heel[k] - h_toe[k]) < 0)
 
     @staticmethod
     def _stance_runs(low: np.ndarray, *, tol: float, clear: float, min_len: float) -> list[tuple[int, int]]:
@@ -230,17 +233,17 @@ class ContactDetector:
         return [(a, b) for a, b in merged if b - a >= min_len]
 
 
+def _turned(u: np.ndarray) -> np.ndarray:
+    """``u`` (..., 2) turned 90 degrees counter-clockwise: towards the ankle for a foot facing +x."""
+    return np.stack([-u[..., 1], u[..., 0]], axis=-1)
+
+
 def foot_point(heel: np.ndarray, toe: np.ndarray, where: tuple[float, float]) -> np.ndarray:
     """A point fixed to the foot, ``heel + a u + b n``: ``u`` runs heel -> toe and ``n`` is ``u`` turned
     90 degrees towards the ankle (up when the foot is flat), so the coordinates do not depend on scale."""
     a, b = where
     u = toe - heel
-    n = np.stack([-u[..., 1], u[..., 0]], axis=-1)
-    return heel + a * u + b * n
-
-
-HEEL_POINT = (0.0, 0.0)
-TOE_POINT = (1.0, 0.0)
+    return heel + a * u + b * _turned(u)
 
 
 @dataclass(frozen=True)
@@ -273,9 +276,10 @@ def sole_edges(
         v_heel + a du/dt + b dn/dt = (g, 0)
 
     which is linear: one least-squares fit over the first 30 % (landing) and the last 40 % (push-off)
-    of all contacts, with Tukey weights so that the samples where the foot was not rolling drop out. The heel and toe landmarks of a pose model or motion-capture markers sit centimetres above
-    and inside the sole; its edges are what touches the ground, so their heights time the contacts
-    without the landmarks' own roll (a marker above the toe tip rises before the toe leaves).
+    of all contacts, with Tukey weights so that the samples where the foot was not rolling drop out.
+    The heel and toe landmarks of a pose model or motion-capture markers sit centimetres above and
+    inside the sole; its edges are what touches the ground, so their heights time the contacts without
+    the landmarks' own roll (a marker above the toe tip rises before the toe leaves).
 
     ``heel``/``toe`` are (T, 2) runner-frame positions; ``contacts`` this foot's ``ic_idx``/``to_idx``.
     An edge is kept when its standard error is under ``max_se`` foot lengths and it lies where an edge
@@ -283,10 +287,9 @@ def sole_edges(
     a foot below the heel-toe line.
     """
     fs = sample_rate_hz
-    u = toe - heel
-    n = np.stack([-u[:, 1], u[:, 0]], axis=-1)
-    v_heel, du, dn = (np.gradient(x, axis=0) * fs for x in (heel, u, n))
-    rows, rhs, ends = [], [], []
+    v_heel, du = (np.gradient(x, axis=0) * fs for x in (heel, toe - heel))
+    dn = _turned(du)                                   # n is u turned, so its rate is u's rate turned
+    rows, ends = [], []
     for end, (lo_frac, hi_frac) in enumerate(((0.0, 0.3), (0.6, 1.0))):
         for ic, to in zip(contacts["ic_idx"], contacts["to_idx"]):
             g = to - ic
@@ -439,26 +442,35 @@ def _extremes(x: np.ndarray, *, distance: int, prominence: float) -> np.ndarray:
     return np.array([_peak_position(x, int(k)) for k in peaks])
 
 
-def _regularise(events: np.ndarray, anchors: np.ndarray, before: float, after: float,
-                lag_of=None) -> tuple[np.ndarray, int]:
-    """Each event -> its anchor plus one lag (anchors within [-before, +after] of the event): the
-    median event-minus-anchor lag, or ``lag_of(anchors, median_lag)`` where that gives a number.
-    Events without an anchor stay, and so do all of them where fewer than six (or 70 %) have one.
-    Returns the new events and how many were moved."""
+def _nearest_anchors(events: np.ndarray, anchors: np.ndarray, before: float, after: float):
+    """Each event's nearest anchor and whether it lies within [-before, +after] of the event; None
+    where fewer than six (or 70 %) of the events have one: a typical lag needs a few strides."""
     if not anchors.size or not events.size:
-        return events, 0
+        return None
     j = np.searchsorted(anchors, events)
     cand = np.stack([anchors[np.clip(j - 1, 0, anchors.size - 1)], anchors[np.clip(j, 0, anchors.size - 1)]])
     nearest = cand[np.argmin(np.abs(cand - events), axis=0), np.arange(events.size)]
     lag = events - nearest
     ok = (lag <= before) & (lag >= -after)
-    if ok.sum() < max(6, 0.7 * events.size):          # a lag needs a few strides
-        return events, 0
-    typical = float(np.median(lag[ok]))
-    if lag_of is not None:
-        better = lag_of(nearest[ok], typical)
-        typical = better if np.isfinite(better) else typical
-    return np.where(ok, nearest + typical, events), int(ok.sum())
+    return (nearest, ok) if ok.sum() >= max(6, 0.7 * events.size) else None
+
+
+def _median_lag(events: np.ndarray, near) -> float:
+    """Median lag from anchor to event over the events with an anchor near (NaN without anchors)."""
+    return float(np.median((events - near[0])[near[1]])) if near else math.nan
+
+
+def _place(events: np.ndarray, near, lag: float) -> np.ndarray:
+    """Events moved to their anchor plus ``lag`` where an anchor is near; the others stay."""
+    return np.where(near[1], near[0] + lag, events) if near else events
+
+
+def _template_or(lag: float, near, height: np.ndarray, **kw) -> float:
+    """:func:`template_lag` on the events' anchors, or ``lag`` where it gives no number."""
+    if not near:
+        return lag
+    better = template_lag(height, near[0][near[1]], lag, **kw)
+    return better if math.isfinite(better) else lag
 
 
 def template_lag(
@@ -477,10 +489,10 @@ def template_lag(
     the curves are averaged: ``K`` contacts divide the landmark noise by sqrt(K), so the quadratic hinge
     that times events on clean tracks can time the typical contact of a noisy one without the
     linear hinge's bias (early at a decelerating landing, late at a gentle lift-off). The corner is
-    sought within 2 samples of ``lag_guess``; the fit sees ``window`` samples (plus 1) of the foot in
-    the air and, on the ground side, ``search + window`` samples or until the curve climbs ``top``
-    above its lowest point (the foot's roll), as :meth:`ContactDetector.detect` does on one contact.
-    Returns NaN when too few curves cover the grid.
+    sought within ``search`` samples of ``lag_guess`` on the curve from ``search + window`` samples
+    before it up to where the curve, past its lowest point, climbs ``top`` above it (for a landing: the
+    foot's roll; for a lift-off: the swing, which the hinge does not describe). Returns NaN when too
+    few curves cover the grid.
     """
     grid = lag_guess + np.arange(-(search + window), search + window + 1e-9, 0.25)
     curves = interp_at(height, anchors[:, None] + grid[None, :])
@@ -533,24 +545,27 @@ def steady_event_timing(
         heel_ext = _extremes(heel_fwd[side], distance=dist, prominence=0.15 * leg_px)
         toe_ext = _extremes(-toe_fwd[side], distance=dist, prominence=0.15 * leg_px)
         ic0, to0 = out.loc[sel, "ic_idx"].to_numpy(float), out.loc[sel, "to_idx"].to_numpy(float)
-        ic_window, to_window = (0.3 * stride_s * fs, 0.15 * stride_s * fs), (0.15 * stride_s * fs, 0.3 * stride_s * fs)
-        ic, n_ic = _regularise(ic0, heel_ext, *ic_window)
-        to, n_to = _regularise(to0, toe_ext, *to_window)
+        ic_near = _nearest_anchors(ic0, heel_ext, 0.3 * stride_s * fs, 0.15 * stride_s * fs)
+        to_near = _nearest_anchors(to0, toe_ext, 0.15 * stride_s * fs, 0.3 * stride_s * fs)
+        ic_lag, to_lag = _median_lag(ic0, ic_near), _median_lag(to0, to_near)   # the contacts' own lags
         if heel_height is not None and toe_height is not None and tol_px:
-            early = np.array([np.nanmean(heel_height[side][int(i):int(i) + 3] - toe_height[side][int(i):int(i) + 3])
-                              for i in ic0])
-            landing = heel_height[side] if np.nanmedian(early) < 0 else toe_height[side]
-            ic_t, _ = _regularise(ic0, heel_ext, *ic_window, lambda a, g: template_lag(
-                landing, a, g, rising=False, search=search, window=window, top=0.5 * tol_px))
-            to_t, _ = _regularise(to0, toe_ext, *to_window, lambda a, g: template_lag(
-                toe_height[side], a, g, rising=True, search=search, window=window, top=2.0 * tol_px))
+            heel_first = [lands_on_heel(heel_height[side], toe_height[side], int(i), int(j)) for i, j in zip(ic0, to0)]
+            landing = heel_height[side] if np.mean(heel_first) > 0.5 else toe_height[side]
+            ic_t = _template_or(ic_lag, ic_near, landing, rising=False, search=search, window=window,
+                                top=0.5 * tol_px)
+            to_t = _template_or(to_lag, to_near, toe_height[side], rising=True, search=search, window=window,
+                                top=2.0 * tol_px)
             # the average curve corrects the noisy hinge's bias: a few milliseconds at the sharp
             # landing, tens at the gentle lift-off; a curve that is no hinge (a foot the pose model
             # partly guesses) can move the events much further, and then the contacts' own lags stay
-            shift_ic, shift_to = np.median(np.abs(ic_t - ic)) / fs, np.median(np.abs(to_t - to)) / fs
-            gct, gct_t = np.median(to - ic), np.median(to_t - ic_t)
-            if shift_ic <= 0.020 and shift_to <= 0.040 and gct > 0 and abs(gct_t - gct) <= 0.25 * gct:
-                ic, to = ic_t, to_t
+            gct = np.median(_place(to0, to_near, to_lag) - _place(ic0, ic_near, ic_lag))
+            gct_t = np.median(_place(to0, to_near, to_t) - _place(ic0, ic_near, ic_t))
+            if (not abs(ic_t - ic_lag) > 0.020 * fs and not abs(to_t - to_lag) > 0.040 * fs and gct > 0
+                    and abs(gct_t - gct) <= 0.25 * gct):
+                ic_lag, to_lag = ic_t, to_t
+        ic, to = _place(ic0, ic_near, ic_lag), _place(to0, to_near, to_lag)
+        n_ic = int(ic_near[1].sum()) if ic_near else 0
+        n_to = int(to_near[1].sum()) if to_near else 0
         good = to > ic
         out.loc[sel, "ic_idx"] = np.where(good, ic, out.loc[sel, "ic_idx"])
         out.loc[sel, "to_idx"] = np.where(good, to, out.loc[sel, "to_idx"])
