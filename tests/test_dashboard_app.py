@@ -25,6 +25,16 @@ def _app() -> AppTest:
     return AppTest.from_file(str(APP), default_timeout=120)
 
 
+def _sample_clip_id(lib: Library, label: str) -> int:
+    """Id of the seeded clip session labelled ``before block`` or ``after block``."""
+    return int(lib.sessions().query("kind == 'landmarks'").set_index("label").loc[label, "id"])
+
+
+def _open_session(at: AppTest, session_id: int) -> AppTest:
+    at.query_params["session"] = str(session_id)
+    return at.switch_page("views/session.py").run()
+
+
 def test_first_start_seeds_the_library_and_opens_the_comparison(data_dir):
     at = _app().run()
     assert not at.exception
@@ -62,11 +72,10 @@ def test_watch_sessions_compare_record_by_record(data_dir):
 def test_session_page_shows_table_warnings_gallery_and_saves_a_step_note(data_dir):
     at = _app().run()
     lib = Library(data_dir)
-    before = lib.sessions().query("kind == 'landmarks'").set_index("label").loc["before block"]
-    at.query_params["session"] = str(before["id"])
-    at.switch_page("views/session.py").run()
+    before_id = _sample_clip_id(lib, "before block")
+    _open_session(at, before_id)
     assert not at.exception
-    stored = lib.session(int(before["id"]))
+    stored = lib.session(before_id)
     assert at.title[0].value == stored.title
     assert [w.value for w in at.warning] == stored.result.warnings     # two or three: each shown
     table = at.dataframe[0].value
@@ -89,9 +98,7 @@ def test_session_page_for_landmarks_without_a_clip(data_dir, tmp_path):
     job = ingest(ROOT / "sample_data" / "after_landmarks.csv", height_cm=175.0)
     sid = lib.save_session(job.result, athlete="Other tool", title="OpenPose export", source_name="x.csv",
                            key_frames=job.key_frames, media=job.media)
-    at = _app()
-    at.query_params["session"] = str(sid)
-    at.switch_page("views/session.py").run()
+    at = _open_session(_app(), sid)
     assert not at.exception
     assert at.title[0].value == "OpenPose export"
     assert len(job.key_frames) == len(job.result.rows)                    # drawn on a plain canvas
@@ -151,10 +158,8 @@ def test_rows_survive_the_library_round_trip(data_dir):
 def test_session_analysed_again_with_another_height_is_a_new_session(data_dir):
     at = _app().run()
     lib = Library(data_dir)
-    before = lib.sessions().query("kind == 'landmarks'").set_index("label").loc["before block"]
-    old = lib.session(int(before["id"]))
-    at.query_params["session"] = str(old.id)
-    at.switch_page("views/session.py").run()
+    old = lib.session(_sample_clip_id(lib, "before block"))
+    _open_session(at, old.id)
     height = next(n for n in at.number_input if n.label == "Runner's height (cm)" and n.value == 175.0)
     height.set_value(185.0)
     next(b for b in at.button if b.label == "Analyse and save as a new session").click().run()
@@ -175,12 +180,11 @@ def test_session_analysed_again_with_another_height_is_a_new_session(data_dir):
 def test_annotated_video_is_made_once_and_kept(data_dir):
     at = _app().run()
     lib = Library(data_dir)
-    after = lib.sessions().query("kind == 'landmarks'").set_index("label").loc["after block"]
-    at.query_params["session"] = str(after["id"])
-    at.switch_page("views/session.py").run()
+    after_id = _sample_clip_id(lib, "after block")
+    _open_session(at, after_id)
     next(b for b in at.button if b.label == "Make the annotated video").click().run()
     assert not at.exception
-    kept = Library(data_dir).session(int(after["id"])).media["overlay"]
+    kept = Library(data_dir).session(after_id).media["overlay"]
     from engine.pose.video import probe
 
     info = probe(kept)
