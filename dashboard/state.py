@@ -7,7 +7,6 @@ a reload opens the same session.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -17,8 +16,11 @@ from engine.errors import LeanlineError
 from engine.store import Library, default_data_dir, session_name
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
-#: Upload limit in MB; Streamlit enforces it (server.maxUploadSize) and the Analyze page states it.
-MAX_UPLOAD_MB = int(os.environ.get("LEANLINE_MAX_UPLOAD_MB", "1024"))
+
+
+def max_upload_mb() -> int:
+    """The upload limit Streamlit enforces (``server.maxUploadSize``), which the Analyze page states."""
+    return int(st.get_option("server.maxUploadSize"))
 
 
 @st.cache_resource(show_spinner=False)
@@ -27,22 +29,40 @@ def _library(path: str) -> Library:
 
 
 def library() -> Library:
-    """The library in the data folder; seeded with the sample sessions the first time it is empty."""
-    lib = _library(str(default_data_dir()))
-    if not st.session_state.get("_seed_checked"):
-        seed_if_empty(lib)
-        st.session_state["_seed_checked"] = True
+    """The library in the data folder; seeded with the sample sessions the first time it is empty.
+
+    A library that cannot be opened (damaged, read-only, made by a newer leanline) stops the page with
+    the reason and what to do; nothing is written to it.
+    """
+    try:
+        lib = _library(str(default_data_dir()))
+        if not st.session_state.get("_seed_checked"):
+            seed_if_empty(lib)
+            st.session_state["_seed_checked"] = True
+    except LeanlineError as exc:
+        st.error(f"The library cannot be opened: {exc}", icon=":material/error:")
+        st.stop()
     return lib
 
 
 def seed_if_empty(lib: Library) -> list[int]:
-    """Store the bundled before/after sessions when the library has no session yet."""
-    if len(lib.sessions()):
-        return []
+    """Store the bundled before/after sessions in a library that was never seeded and has no session
+    (once, however many tabs open at the same moment)."""
     from engine.seed import seed_samples
 
     with st.spinner("First run: adding the sample before/after sessions to your library ..."):
-        return seed_samples(lib, SAMPLES)
+        return lib.seed_once(lambda library: seed_samples(library, SAMPLES))
+
+
+def load_sessions(lib: Library, ids: list[int]) -> list:
+    """The stored sessions of ``ids``; one that cannot be read is named in a warning and left out."""
+    out = []
+    for i in ids:
+        try:
+            out.append(lib.session(i))
+        except LeanlineError as exc:
+            st.warning(str(exc), icon=":material/warning:")
+    return out
 
 
 def session_names(listing: pd.DataFrame) -> dict[int, str]:

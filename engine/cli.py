@@ -15,13 +15,33 @@ from pathlib import Path
 from engine.errors import LeanlineError
 
 
-def _positive(text: str) -> float:
+def _in_range(lo: float, hi: float, unit: str):
+    """An argparse type: a number within [lo, hi], refused with the plausible range otherwise."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not math.isfinite(value) or not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{text} is outside {lo:g}-{hi:g} {unit}")
+        return value
+
+    return parse
+
+
+#: Plausible ranges of the options: a runner's height, a treadmill's belt speed.
+HEIGHT_RANGE_CM = (80.0, 250.0)
+BELT_RANGE_KMH = (3.0, 30.0)
+
+
+def _port(text: str) -> int:
     try:
-        value = float(text)
+        value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text} is outside 1-65535")
     return value
 
 
@@ -33,8 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("analyze", help="analyse a clip, sensor file or landmark CSV")
     a.add_argument("path", help="video, FIT, IMU CSV/zip or landmark CSV")
     a.add_argument("--kind", default="auto", choices=["auto", "video", "landmarks", "fit", "imu"])
-    a.add_argument("--height-cm", type=_positive, help="runner's height; gives lengths in cm")
-    a.add_argument("--treadmill-speed-kmh", type=_positive, help="belt speed, for step length on a treadmill")
+    a.add_argument("--height-cm", type=_in_range(*HEIGHT_RANGE_CM, "cm"),
+                   help=f"runner's height ({HEIGHT_RANGE_CM[0]:g}-{HEIGHT_RANGE_CM[1]:g}); gives lengths in cm")
+    a.add_argument("--treadmill-speed-kmh", type=_in_range(*BELT_RANGE_KMH, "km/h"),
+                   help=f"belt speed ({BELT_RANGE_KMH[0]:g}-{BELT_RANGE_KMH[1]:g}), for step length on a treadmill")
     a.add_argument("--placement", choices=["waist", "foot", "wrist"], help="IMU placement")
     a.add_argument("--acc-unit", default="auto", choices=["auto", "g", "m/s^2"],
                    help="IMU acceleration unit when the file's header does not say (default: detected)")
@@ -44,8 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--frames-out", metavar="DIR", help="write contact key frames (video input)")
     a.add_argument("--overlay-out", metavar="OUT.mp4", help="write the clip with the lean line drawn (video input)")
     a.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    a.add_argument("--verbose", action="store_true", help="let MediaPipe and FFmpeg log to stderr")
     d = sub.add_parser("dashboard", help="open the browser dashboard")
-    d.add_argument("--port", type=int, default=8501)
+    d.add_argument("--port", type=_port, default=8501)
     d.add_argument("--address", default="127.0.0.1", help="interface to serve on (default: this machine only)")
     d.add_argument("--headless", action="store_true", help="do not open a browser window")
     return parser
@@ -67,6 +90,8 @@ def human_summary(result) -> str:
                  f"   vertical oscillation {_fmt(s.get('vertical_oscillation_cm'), 'cm', 1)}"
                  f"   step length {_fmt(s.get('step_length_cm'), 'cm')}"]
         return "\n".join(lines + [f"warning: {w}" for w in result.warnings])
+    strike = (f"foot strike {fs['majority']} (rear {fs.get('rearfoot', 0)}, mid {fs.get('midfoot', 0)},"
+              f" fore {fs.get('forefoot', 0)})   " if fs.get("majority") else "")
     lines = [
         f"{len(result.rows)} contacts, {result.direction or 'direction unknown'}"
         f"{', overground' if s.get('overground') else ''}",
@@ -74,8 +99,7 @@ def human_summary(result) -> str:
         f"   flight {_fmt(s.get('flight_ms'), 'ms')}",
         f"lean {_fmt(s.get('lean_deg'), 'deg', 1)}   alignment {_fmt(s.get('alignment_deg'), 'deg', 1)}"
         f"   trunk {_fmt(s.get('trunk_lean_deg'), 'deg', 1)}",
-        f"foot strike {fs.get('majority', '-')} (rear {fs.get('rearfoot', 0)}, mid {fs.get('midfoot', 0)},"
-        f" fore {fs.get('forefoot', 0)})   overstride {_fmt(s.get('overstride_cm'), 'cm', 1)}"
+        f"{strike}overstride {_fmt(s.get('overstride_cm'), 'cm', 1)}"
         f"   vertical oscillation {_fmt(s.get('vertical_oscillation_cm'), 'cm', 1)}",
     ]
     lines += [f"warning: {w}" for w in result.warnings]
@@ -115,9 +139,49 @@ class ProgressBar:
             self.stream.flush()
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before any analysis, an output that cannot be written or that would overwrite the input."""
+    source = Path(args.path)
+    problems = []
+    for option, value, is_dir in (("--json", args.json, False), ("--csv", args.csv, False),
+                                  ("--landmarks-out", args.landmarks_out, False),
+                                  ("--overlay-out", args.overlay_out, False), ("--frames-out", args.frames_out, True)):
+        if not value or value == "-":
+            continue
+        out = Path(value)
+        if _same_file(source, out):
+            problems.append(f"{option} {value} is the input file; it would be overwritten")
+            continue
+        if is_dir:
+            existing = next((p for p in (out, *out.parents) if p.exists()), Path("."))
+            if existing.exists() and not existing.is_dir():
+                problems.append(f"{option} {value}: {existing} is a file, not a folder")
+            elif not os.access(existing, os.W_OK):
+                problems.append(f"{option} {value}: {existing} cannot be written")
+            continue
+        if out.is_dir():
+            problems.append(f"{option} {value} is a folder; give a file name")
+        elif not out.parent.is_dir():
+            problems.append(f"{option} {value}: the folder {out.parent} does not exist")
+        elif not os.access(out.parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+            problems.append(f"{option} {value} cannot be written")
+    if problems:
+        raise LeanlineError("; ".join(problems))
+
+
 def _analyze(args: argparse.Namespace) -> int:
     from engine.sources import analyze, load
 
+    check_outputs(args)
+    if not args.verbose:
+        quiet_native_logs()
     video_only = [o for o, v in (("--landmarks-out", args.landmarks_out), ("--frames-out", args.frames_out),
                                  ("--overlay-out", args.overlay_out)) if v]
     bar = None if args.no_progress else ProgressBar()
@@ -176,8 +240,32 @@ def _data_dir() -> Path:
     return default_data_dir()
 
 
+def quiet_native_logs() -> None:
+    """Silence MediaPipe's (glog, absl, TensorFlow Lite) and FFmpeg's log lines on stderr: the worker
+    processes inherit the environment, and the native libraries read it when they load."""
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "2")
+    try:
+        import av.logging
+
+        av.logging.set_level(av.logging.PANIC)
+    except (ImportError, AttributeError):
+        pass
+
+
+def _terminate(signum, frame) -> None:
+    """SIGTERM as an exception, so that ``finally`` blocks end the pose workers before the process goes."""
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         if args.command == "analyze":
             return _analyze(args)

@@ -23,6 +23,11 @@ def result():
     return res
 
 
+def _media_files(lib: Library) -> list[str]:
+    """The stored media files (the lock files are not media)."""
+    return sorted(p.name for p in lib.media_dir.iterdir() if not p.name.startswith("."))
+
+
 def _frame(step: int) -> KeyFrame:
     return KeyFrame(step=step, side="left", ic_s=0.5 * step, image=np.full((24, 32, 3), step * 10, np.uint8))
 
@@ -105,7 +110,7 @@ def test_a_failed_save_leaves_the_library_as_it_was(tmp_path, result):
     after = lib.sessions().drop(columns=["created_at"])
     assert after.equals(before)
     assert lib.athletes()["name"].tolist() == ["A"]                       # the new athlete is not left behind
-    assert sorted(p.name for p in lib.media_dir.iterdir()) == []          # the new clip's copy is gone
+    assert _media_files(lib) == []                                        # the new clip's copy is gone
     assert lib.session(keep).title == "kept"
     con = sqlite3.connect(lib.db_path)
     assert con.execute("SELECT COUNT(*) FROM key_frames").fetchone()[0] == 0
@@ -173,6 +178,6 @@ def test_a_file_added_later_replaces_its_role_and_goes_with_the_session(tmp_path
     assert not kept.exists() and lib.session(sid).media == {"overlay": again}
     with pytest.raises(LibraryError, match="no session with id 999"):
         lib.set_media(999, "overlay", first)
-    assert sorted(p.name for p in lib.media_dir.iterdir()) == [again.name]    # the refused copy is gone
+    assert _media_files(lib) == [again.name]                              # the refused copy is gone
     lib.delete_session(sid)
     assert not again.exists()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-import tempfile
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -21,7 +21,7 @@ KIND_NAMES = {"video": "video clip", "fit": "FIT watch file", "imu": "IMU record
 lib = state.library()
 st.title("Analyze")
 st.caption(f"Side-view clips (.mp4 .mov .webm), FIT files from a watch or pod, IMU CSV/zip, or a landmark CSV. "
-           f"Up to {state.MAX_UPLOAD_MB} MB per file. Files stay on this computer.")
+           f"Up to {state.max_upload_mb()} MB per file. Files stay on this computer.")
 
 upload = st.file_uploader("File", type=UPLOAD_TYPES, key="upload")
 athletes = lib.athletes()
@@ -55,7 +55,8 @@ if st.button("Analyze and save", type="primary", disabled=upload is None, key="a
     if suffix.lstrip(".") not in UPLOAD_TYPES:
         st.error(f"{suffix or 'files without an extension'} cannot be analysed; use one of {', '.join(UPLOAD_TYPES)}")
         st.stop()
-    with tempfile.TemporaryDirectory(prefix="leanline-upload-") as tmp:
+    tmp = lib.scratch()        # inside the library's folder: a crash's leftovers are swept on the next start
+    try:
         safe_stem = re.sub(r"[^A-Za-z0-9_-]+", "_", Path(upload.name).stem).strip("_")[:60] or "upload"
         path = Path(tmp) / f"{safe_stem}{suffix}"      # a sanitised name: no paths, no odd characters
         path.write_bytes(upload.getvalue())
@@ -85,6 +86,8 @@ if st.button("Analyze and save", type="primary", disabled=upload is None, key="a
             bar.empty()
             state.show_error(exc)
             st.stop()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     state.select_session(sid)
     st.success(f"Saved as a {KIND_NAMES.get(job.result.source.get('kind'), 'session')} for {athlete}.")
     st.switch_page("views/session.py")

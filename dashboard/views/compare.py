@@ -28,7 +28,10 @@ if len(chosen) < 2:
     st.info("Pick at least two sessions.")
     st.stop()
 
-sessions = sorted((lib.session(i) for i in chosen), key=lambda s: (s.session_date, s.id))
+sessions = sorted(state.load_sessions(lib, chosen), key=lambda s: (s.session_date, s.id))
+if len(sessions) < 2:
+    st.info("Pick at least two sessions that can be read.")
+    st.stop()
 base = sessions[0]
 if len({s.athlete_id for s in sessions}) > 1:
     st.warning("These sessions belong to different athletes: differences are between runners, not a training effect.")

@@ -31,7 +31,10 @@ if current not in names:
 chosen = st.selectbox("Session", ids, index=ids.index(current), format_func=names.get, key="session_pick")
 if chosen != current:
     state.select_session(chosen)
-stored = lib.session(chosen)
+loaded = state.load_sessions(lib, [chosen])
+if not loaded:
+    st.stop()
+stored = loaded[0]
 res = stored.result
 rows = res.rows.reset_index(drop=True)
 notes = lib.step_notes(stored.id)

@@ -292,12 +292,14 @@ def analyze_imu(sig: ImuSignal, *, placement: str, lowpass_hz: float = 5.0) -> A
                     ["wrist IMU: cadence only (arm swing counts strides)"])
     summary = summarize(rows)
     summary["cadence_spectrum_spm"] = spm_spectrum
+    reader_notes = list(sig.meta.get("warnings", []))
     return AnalysisResult(
         source={"kind": "imu", "fps": fs, "duration_s": sig.duration_s, "samples": int(len(sig.time_s))},
         rows=rows,
         summary=summary,
         settings={"placement": placement, "rate_hz": fs, "lowpass_hz": lowpass_hz,
-                  "contact_lowpass_hz": CONTACT_LOWPASS_HZ, **sig.meta},
+                  "contact_lowpass_hz": CONTACT_LOWPASS_HZ,
+                  **{k: v for k, v in sig.meta.items() if k != "warnings"}},
         row_unit="step",
-        warnings=warnings,
+        warnings=reader_notes + warnings,
     )

@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import os
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -42,13 +43,34 @@ def _cache_path(sha256: str, settings: PoseSettings) -> Path:
     return cache_dir() / "pose" / f"{sha256}-{tag}.npz"
 
 
+#: A half-written cache entry older than this belongs to no live writer.
+STALE_TMP_S = 3600.0
+
+
 def _save(raw: RawPose, path: Path) -> None:
+    """Write a cache entry atomically; a failure (a full disk) leaves no partial file behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez_compressed(tmp, time_s=raw.time_s, xy=raw.xy.astype(np.float32),
-                        visibility=raw.visibility.astype(np.float32), world=raw.world.astype(np.float32),
-                        info=json.dumps(asdict(raw.info)), region_of_interest=raw.region_of_interest)
-    os.replace(tmp, path)   # atomic: a crash never leaves half a cache entry
+    _sweep_stale(path.parent)
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+    try:
+        np.savez_compressed(tmp, time_s=raw.time_s, xy=raw.xy.astype(np.float32),
+                            visibility=raw.visibility.astype(np.float32), world=raw.world.astype(np.float32),
+                            info=json.dumps(asdict(raw.info)), region_of_interest=raw.region_of_interest)
+        os.replace(tmp, path)   # atomic: a reader never sees half a cache entry
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _sweep_stale(folder: Path) -> None:
+    """Remove half-written entries that a killed process left behind."""
+    now = time.time()
+    for tmp in folder.glob("*.tmp.npz"):
+        try:
+            if now - tmp.stat().st_mtime > STALE_TMP_S:
+                tmp.unlink()
+        except FileNotFoundError:
+            continue
 
 
 def _load(path: Path) -> RawPose | None:

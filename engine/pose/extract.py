@@ -14,7 +14,6 @@ import os
 import queue
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,30 +103,104 @@ def run_span(
     return np.array(times), np.stack(xys), np.stack(viss), np.stack(worlds)
 
 
-_progress_queue = None
+#: How often a worker checks that the process that started it is still there.
+PARENT_CHECK_S = 0.5
 
 
-def _init_worker(q) -> None:
-    global _progress_queue
-    _progress_queue = q
+def _watch_parent(parent_pid: int) -> None:
+    """End this worker as soon as its parent is gone (killed, even with SIGKILL): a worker whose results
+    nobody will read must not run on, holding a core and ~350 MB."""
+    import threading
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_CHECK_S)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="leanline-parent-watch", daemon=True).start()
+
+
+def _worker(out_q, job: tuple, parent_pid: int) -> None:
+    """One span in its own process: progress and then the arrays (or the error) on ``out_q``.
+
+    Ctrl-C is the parent's to handle (it ends the workers), so the worker ignores SIGINT and prints no
+    traceback; SIGTERM ends it at once. Puts never block the worker (the queue's feeder thread writes),
+    and the parent reads until every worker has answered, so the final flush at exit completes.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _watch_parent(parent_pid)
     import cv2
 
     cv2.setNumThreads(1)   # one process per core: OpenCV's own threads would only compete
-
-
-def _worker(args) -> tuple:
-    path, info, settings, start_s, end_s, warmup_s, span_id = args
+    path, info, settings, start_s, end_s, warmup_s, span_id = job
     _pin_to_one_core(span_id)
     last = [0]
 
     def tick(n: int) -> None:
         if n - last[0] >= 5:
-            _progress_queue.put((span_id, n))
+            out_q.put((span_id, "progress", n))
             last[0] = n
 
-    out = run_span(path, info, settings, start_s=start_s, end_s=end_s, warmup_s=warmup_s, tick=tick, threaded=False)
-    _progress_queue.put((span_id, len(out[0])))
-    return out
+    try:
+        out = run_span(path, info, settings, start_s=start_s, end_s=end_s, warmup_s=warmup_s, tick=tick,
+                       threaded=False)
+    except Exception as exc:  # handed to the parent, which raises it there
+        out_q.put((span_id, "error", exc))
+        return
+    out_q.put((span_id, "done", out))
+
+
+def _run_spans(jobs: list[tuple], progress: ProgressFn | None, total: int) -> list[tuple]:
+    """Run the spans in worker processes; every worker is ended when this returns or raises (Ctrl-C,
+    SIGTERM turned into an exception, a failed span)."""
+    import signal
+    import threading
+
+    ctx = mp.get_context("spawn")
+    out_q = ctx.Queue()
+    procs = [ctx.Process(target=_worker, args=(out_q, job, os.getpid()), daemon=True) for job in jobs]
+    in_main = threading.current_thread() is threading.main_thread()
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main else None   # children start ignoring it
+    try:
+        for p in procs:
+            p.start()
+    finally:
+        if in_main:
+            signal.signal(signal.SIGINT, old)
+    parts: dict[int, tuple] = {}
+    done = [0] * len(jobs)
+    try:
+        while len(parts) < len(jobs):
+            try:
+                span_id, what, value = out_q.get(timeout=0.2)
+            except queue.Empty:
+                dead = [i for i, p in enumerate(procs) if i not in parts and p.exitcode not in (None, 0)]
+                if dead:
+                    raise RuntimeError(f"the pose worker for span {dead[0]} died (exit code {procs[dead[0]].exitcode})")
+                continue
+            if what == "error":
+                raise value
+            if what == "done":
+                parts[span_id] = value
+                done[span_id] = len(value[0])
+            else:
+                done[span_id] = value
+            if progress:
+                progress(sum(done), total)
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+        for p in procs:
+            p.join(timeout=5)
+            if p.is_alive():
+                p.kill()
+                p.join()
+    return [parts[i] for i in range(len(jobs))]
 
 
 def span_edges(duration_s: float, n_spans: int, warmup_s: float) -> np.ndarray:
@@ -181,21 +254,7 @@ def extract_pose(
         edges = span_edges(duration, n_spans, WARMUP_S)
         jobs = [(str(path), info, settings, float(edges[i]), float(edges[i + 1]),
                  WARMUP_S if i else 0.0, i) for i in range(n_spans)]
-        ctx = mp.get_context("spawn")
-        q = ctx.Queue()
-        done = [0] * n_spans
-        with ProcessPoolExecutor(max_workers=n_spans, mp_context=ctx, initializer=_init_worker,
-                                 initargs=(q,)) as pool:
-            futures = [pool.submit(_worker, job) for job in jobs]
-            while not all(f.done() for f in futures):
-                try:
-                    span_id, n = q.get(timeout=0.2)
-                    done[span_id] = n
-                    if progress:
-                        progress(sum(done), total)
-                except queue.Empty:
-                    pass
-            parts = [f.result() for f in futures]
+        parts = _run_spans(jobs, progress, total)
         t = np.concatenate([p[0] for p in parts])
         xy, vis, world = (np.concatenate([p[k] for p in parts]) for k in (1, 2, 3))
         keep = np.concatenate([[True], np.diff(t) > 1e-9])   # spans meet exactly; guard anyway

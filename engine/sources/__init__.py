@@ -9,6 +9,7 @@ see :mod:`engine.sources.imu` and :mod:`engine.gait.imu`).
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from engine.model import AnalysisResult, LandmarkTrack
 from engine.pose.blazepose import PoseSettings
 from engine.pose.extract import ProgressFn
 from engine.sources.landmarks_csv import read_landmark_csv
+from engine.sources.text import decode_text
 
 KINDS = ("auto", "video", "landmarks", "fit", "imu")
 _VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".webm", ".avi", ".mkv"}
@@ -30,6 +32,20 @@ def file_sha256(path: str | Path, *, chunk_bytes: int = 1 << 20) -> str:
         for block in iter(lambda: fh.read(chunk_bytes), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def check_readable(path: Path) -> None:
+    """Refuse, with what is wrong, a path that is not a readable, non-empty regular file."""
+    if not path.exists():
+        raise BadInputError(f"{path}: no such file")
+    if path.is_dir():
+        raise BadInputError(f"{path} is a folder, not a file; give one clip, FIT, IMU or landmark file")
+    if not path.is_file():
+        raise BadInputError(f"{path} is not a regular file (a pipe or a device); save the recording to a file first")
+    if not os.access(path, os.R_OK):
+        raise BadInputError(f"{path.name} cannot be read: permission denied")
+    if path.stat().st_size == 0:
+        raise BadInputError(f"{path.name} is empty")
 
 
 def detect_kind(path: str | Path) -> str:
@@ -44,14 +60,15 @@ def detect_kind(path: str | Path) -> str:
         return "imu"
     if suffix in (".csv", ".txt"):
         try:
-            with p.open("r", encoding="utf-8-sig", errors="replace") as fh:
-                for line in fh:
-                    if line.startswith("#") or not line.strip():
-                        continue
-                    cols = [c.strip().lower() for c in line.split(",")]
-                    return "landmarks" if "time_s" in cols and any(c.endswith("_x") for c in cols) else "imu"
+            with p.open("rb") as fh:
+                head = decode_text(fh.read(1 << 16), p.name)
         except OSError as exc:
-            raise BadInputError(f"cannot read {p.name}: {exc}") from None
+            raise BadInputError(f"cannot read {p.name}: {exc.strerror or exc}") from None
+        for line in head.splitlines():
+            if line.startswith("#") or not line.strip():
+                continue
+            cols = [c.strip().lower() for c in line.replace(";", ",").replace("\t", ",").split(",")]
+            return "landmarks" if "time_s" in cols and any(c.endswith("_x") for c in cols) else "imu"
         return "landmarks"
     raise BadInputError(
         f"{p.name}: unknown file type '{suffix or '(none)'}'; leanline reads videos (.mp4 .mov .webm), "
@@ -85,12 +102,12 @@ def load(
     if kind not in KINDS:
         raise BadInputError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
     path = Path(path)
-    if not path.is_file():
-        raise BadInputError(f"{path}: no such file")
-    if path.stat().st_size == 0:
-        raise BadInputError(f"{path.name} is empty")
+    check_readable(path)
     kind = detect_kind(path) if kind == "auto" else kind
-    sha = file_sha256(path)
+    try:
+        sha = file_sha256(path)
+    except OSError as exc:
+        raise BadInputError(f"cannot read {path.name}: {exc.strerror or exc}") from None
     if kind == "landmarks":
         return Loaded(kind=kind, sha256=sha, track=read_landmark_csv(path))
     if kind == "video":

@@ -64,7 +64,10 @@ def integrity_problem(data: bytes) -> str | None:
 def _decode(path: Path) -> tuple[dict, list[str]]:
     from garmin_fit_sdk import Decoder, Stream
 
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BadInputError(f"cannot read {path.name}: {exc.strerror or exc}") from None
     try:
         if len(data) < 12 or not Decoder(Stream.from_byte_array(bytearray(data))).is_fit():
             raise BadInputError(f"{path.name} is not a FIT file (no FIT header)")

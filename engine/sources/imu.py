@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import BadInputError
+from engine.sources.text import decode_text
 
 G = 9.80665
 PLACEMENTS = ("waist", "foot", "wrist")
@@ -55,13 +57,40 @@ def _clean(name: str) -> tuple[str, str]:
     return (m.group(1).strip(), m.group(2).strip()) if m else (name, "")
 
 
-def _read_table(text: str, name: str) -> pd.DataFrame:
+#: The most a zip may inflate to (all the members leanline reads): a day of 100 Hz samples fits many times.
+MAX_UNZIPPED_BYTES = 256 * 1024 * 1024
+#: A recording longer than this is not one run (a clock glitch, or the wrong time unit).
+MAX_SPAN_S = 24 * 3600.0
+#: A pause longer than this many sampling intervals (and at least a second) splits the recording.
+GAP_INTERVALS = 50.0
+#: No body-worn accelerometer records more than this (the largest ranges are +-200 g).
+MAX_ABS_G = 500.0
+
+
+def _separator(text: str) -> str:
     first = next((ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")), "")
-    sep = max((",", ";", "\t"), key=first.count)
+    return max((",", ";", "\t"), key=first.count)
+
+
+def _read_table(text: str, name: str) -> pd.DataFrame:
+    sep = _separator(text)
     try:
-        return pd.read_csv(io.StringIO(text), sep=sep, comment="#", skipinitialspace=True)
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        df = pd.read_csv(io.StringIO(text), sep=sep, comment="#", skipinitialspace=True)
+        if sep != "," and _decimal_commas(df):
+            df = pd.read_csv(io.StringIO(text), sep=sep, comment="#", skipinitialspace=True, decimal=",")
+        return df
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
         raise BadInputError(f"{name}: not a readable CSV ({exc})") from None
+
+
+def _decimal_commas(df: pd.DataFrame) -> bool:
+    """Whether text columns hold numbers written with a decimal comma (``9,81``: European exports)."""
+    text_cols = [c for c in df.columns if df[c].dtype == object]
+    for c in text_cols:
+        sample = df[c].dropna().astype(str).head(50)
+        if len(sample) and sample.str.fullmatch(r"\s*-?\d+,\d+(?:[eE][-+]?\d+)?\s*").mean() > 0.8:
+            return True
+    return False
 
 
 def _geneactiv(text: str, name: str) -> pd.DataFrame:
@@ -139,29 +168,78 @@ def _time_seconds(t: np.ndarray, unit: str, declared: str) -> tuple[np.ndarray, 
     raise BadInputError(f"cannot tell the time unit: the median sampling interval is {dt:g} in the file's units")
 
 
-def _acc_scale(acc: np.ndarray, unit: str, declared: str, name: str) -> tuple[float, str]:
+def gravity_magnitude(acc: np.ndarray, rate_hz: float, *, window_s: float = 2.0) -> float:
+    """The size of gravity in the recording's units: the median length of the acceleration's 2-s mean vector.
+
+    Averaged over whole strides the body neither speeds up nor slows down, so the mean specific force is
+    gravity, whatever the duty factor. The median magnitude is not: a fast runner is in flight (0 g) for
+    most of the time and on the ground (3-5 g) for the rest. Acceleration with gravity removed averages to
+    about zero.
+    """
+    from scipy.ndimage import uniform_filter1d
+
+    n = int(np.clip(round(window_s * rate_hz), 3, max(3, len(acc))))
+    mean = uniform_filter1d(acc, size=n, axis=0, mode="nearest")
+    return float(np.median(np.linalg.norm(mean, axis=1)))
+
+
+def _acc_scale(acc: np.ndarray, unit: str, declared: str, name: str, rate_hz: float) -> tuple[float, str]:
     unit = (declared if declared != "auto" else unit).lower().replace(" ", "")
-    norm = float(np.median(np.linalg.norm(acc, axis=1)))
+    norm = gravity_magnitude(acc, rate_hz)
     if unit == "g":
         scale, text = G, "g"
     elif unit in ("m/s^2", "m/s2", "m/s²", "mps2"):
         scale, text = 1.0, "m/s^2"
-    elif 0.3 <= norm <= 3.0:                 # a foot or ankle sensor's median includes impacts
+    elif 0.3 <= norm <= 3.0:
         scale, text = G, "g (detected)"
     elif 3.0 < norm <= 30.0:
         scale, text = 1.0, "m/s^2 (detected)"
     elif norm < 0.3:
         scale, text = 1.0, "unknown"
     else:
-        raise BadInputError(f"{name}: acceleration magnitude {norm:.1f} is neither g nor m/s^2; declare the unit")
-    if norm * scale > 3.0 * G:
-        raise BadInputError(f"{name}: in {text} the median acceleration would be {norm * scale / G:.1f} g, "
-                            "which no body-worn sensor records; is the unit right?")
-    if norm * scale < 0.6 * G:
-        raise BadInputError(f"{name}: the acceleration has no gravity in it (median magnitude "
-                            f"{norm * scale / G:.2f} g); leanline needs acceleration including gravity "
+        raise BadInputError(f"{name}: acceleration whose mean is {norm:.1f} is neither g nor m/s^2; declare the "
+                            "unit (--acc-unit g or m/s^2)")
+    if norm * scale > 3.0 * G:                # an ankle sensor that clips its impacts reads ~2 g
+        raise BadInputError(f"{name}: in {text} gravity would be {norm * scale / G:.1f} g; is the unit right?")
+    if norm * scale < 0.5 * G:
+        raise BadInputError(f"{name}: the acceleration has no gravity in it (its mean is "
+                            f"{norm * scale / G:.2f} g in {text}); leanline needs acceleration including gravity "
                             "(phyphox 'Acceleration with g', Sensor Logger TotalAcceleration)")
     return scale, text
+
+
+def _value_problems(acc: np.ndarray) -> list[str]:
+    """Values no accelerometer records: infinities, and magnitudes past any sensor's range."""
+    problems = []
+    bad = ~np.isfinite(acc).all(axis=1)
+    if bad.any():
+        problems.append(f"{int(bad.sum())} samples are infinite (first at file line {int(np.argmax(bad)) + 2})")
+    big = np.isfinite(acc).all(axis=1) & (np.abs(acc).max(axis=1) > MAX_ABS_G * G)
+    if big.any():
+        problems.append(f"{int(big.sum())} samples exceed {MAX_ABS_G:g} g in any unit (up to "
+                        f"{float(np.abs(acc[big]).max()):.3g}; first at file line {int(np.argmax(big)) + 2}): "
+                        "not accelerometer values")
+    return problems
+
+
+def split_at_gaps(t_s: np.ndarray) -> tuple[slice, list[str]]:
+    """The longest stretch of samples without a pause (a clock glitch, a paused recording), and what was
+    left out. A gap is an interval over ``GAP_INTERVALS`` median intervals and over 1 s."""
+    dt = np.diff(t_s)
+    typical = float(np.median(dt))
+    gaps = np.flatnonzero(dt > max(1.0, GAP_INTERVALS * typical))
+    if not gaps.size:
+        return slice(0, len(t_s)), []
+    edges = np.concatenate([[0], gaps + 1, [len(t_s)]])
+    k = int(np.argmax(np.diff(edges)))
+    keep = slice(int(edges[k]), int(edges[k + 1]))
+    kept_s = float(t_s[keep.stop - 1] - t_s[keep.start])
+    biggest = int(gaps[np.argmax(dt[gaps])])
+    note = (f"the time jumps {len(gaps)} time{'s' if len(gaps) > 1 else ''} (largest {dt[biggest]:.4g} s after "
+            f"{t_s[biggest]:.1f} s); analysed the longest stretch without a jump, "
+            f"{f'{kept_s:.0f} s' if kept_s < 120 else f'{kept_s / 60:.1f} min'} "
+            f"({keep.stop - keep.start} of {len(t_s)} samples)")
+    return keep, [note]
 
 
 def signal_from_table(df: pd.DataFrame, *, name: str, acc_unit: str = "auto", time_unit: str = "auto",
@@ -190,20 +268,33 @@ def signal_from_table(df: pd.DataFrame, *, name: str, acc_unit: str = "auto", ti
         raise BadInputError(f"{name}: " + "; ".join(problems))
     t_s, t_unit = _time_seconds(t, units.get(time_col, ""), time_unit)
     acc = data[list(acc_cols)].to_numpy(float)
-    scale, a_unit = _acc_scale(acc, units.get(acc_cols[0], ""), acc_unit, name)
+    value_problems = _value_problems(acc)
+    if value_problems:
+        raise BadInputError(f"{name}: " + "; ".join(value_problems))
+    if t_s[-1] > MAX_SPAN_S:
+        jump = int(np.argmax(np.diff(t_s)))
+        raise BadInputError(f"{name}: the samples span {t_s[-1] / 3600:,.0f} h, more than any run (the time jumps "
+                            f"by {t_s[jump + 1] - t_s[jump]:,.0f} s at file line {jump + 3}); a clock glitch, or "
+                            f"the wrong time unit (read as {t_unit})?")
+    keep, notes = split_at_gaps(t_s)
+    t_s, acc = t_s[keep] - t_s[keep][0], acc[keep]
+    rate_in = 1.0 / float(np.median(np.diff(t_s)))
+    scale, a_unit = _acc_scale(acc, units.get(acc_cols[0], ""), acc_unit, name, rate_in)
     if t_s[-1] < 10.0:
         raise BadInputError(f"{name}: only {t_s[-1]:.1f} s of data; a run needs at least 10 s")
-    rate_in = 1.0 / float(np.median(np.diff(t_s)))
     rate = float(rate_hz) if rate_hz else float(np.clip(round(rate_in), 50, 1000))
     grid = np.arange(0.0, t_s[-1], 1.0 / rate)
     acc_u = np.column_stack([np.interp(grid, t_s, acc[:, k] * scale) for k in range(3)])
-    meta = {"acc_unit": a_unit, "time_unit": t_unit, "source_rate_hz": round(rate_in, 2), "samples_in": int(len(t))}
+    meta = {"acc_unit": a_unit, "time_unit": t_unit, "source_rate_hz": round(rate_in, 2), "samples_in": int(len(t)),
+            "warnings": notes}
     gyro_u = None
     if gyro_cols:
-        g = data[list(gyro_cols)].to_numpy(float)
+        g = data[list(gyro_cols)].to_numpy(float)[keep]
         g_unit = _gyro_unit(g, units.get(gyro_cols[0], ""))
         if g_unit == "deg/s":
             g = np.deg2rad(g)
+        if not np.isfinite(g).all():
+            raise BadInputError(f"{name}: {int((~np.isfinite(g)).any(axis=1).sum())} gyroscope samples are infinite")
         gyro_u = np.column_stack([np.interp(grid, t_s, g[:, k]) for k in range(3)])
         meta["gyro_unit"] = g_unit
     return ImuSignal(time_s=grid, acc_mps2=acc_u, rate_hz=rate, gyro_rads=gyro_u, meta=meta)
@@ -245,6 +336,51 @@ def _sensor_logger(files: dict[str, str], name: str) -> pd.DataFrame | None:
     return out
 
 
+#: The members of a Sensor Logger zip that leanline reads (others, such as Location.csv, are never inflated).
+_ZIP_MEMBERS = ("totalacceleration.csv", "accelerometer.csv", "gravity.csv", "gyroscope.csv")
+
+
+def _zip_table(path: Path) -> pd.DataFrame:
+    """The sample table of a zip: Sensor Logger's members, or its one CSV. The sizes the zip declares are
+    checked before anything is inflated, and each member is read through a bounded stream (a zip can
+    lie about its sizes), so a small zip that inflates to gigabytes is refused without the memory."""
+    name = path.name
+    try:
+        with zipfile.ZipFile(path) as zf:
+            csvs = [i for i in zf.infolist() if i.filename.lower().endswith(".csv") and not i.is_dir()]
+            wanted = [i for i in csvs if Path(i.filename).name.lower() in _ZIP_MEMBERS] or (csvs if len(csvs) == 1 else [])
+            if not wanted:
+                raise BadInputError(f"{name}: no TotalAcceleration.csv or Accelerometer.csv inside "
+                                    f"(found: {', '.join(sorted(i.filename for i in csvs)) or 'no CSV files'})")
+            declared = sum(i.file_size for i in wanted)
+            if declared > MAX_UNZIPPED_BYTES:
+                raise BadInputError(f"{name}: its recordings inflate to {declared / 2**20:.0f} MB, more than the "
+                                    f"{MAX_UNZIPPED_BYTES / 2**20:.0f} MB leanline reads from a zip")
+            if any(i.flag_bits & 0x1 for i in wanted):
+                raise BadInputError(f"{name} is encrypted; export the recording without a password")
+            files = {i.filename: decode_text(_bounded_read(zf, i, name), name) for i in wanted}
+    except zipfile.BadZipFile:
+        raise BadInputError(f"{name} is not a readable zip file") from None
+    except NotImplementedError as exc:
+        raise BadInputError(f"{name} uses a zip compression leanline cannot read ({exc}); re-zip it with the "
+                            "usual (deflate) compression") from None
+    except (RuntimeError, OSError, EOFError, zlib.error) as exc:   # zipfile's errors for passwords and damage
+        raise BadInputError(f"{name}: the zip cannot be read ({exc})") from None
+    df = _sensor_logger(files, name)
+    return df if df is not None else _read_table(next(iter(files.values())), name)
+
+
+def _bounded_read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> bytes:
+    out = bytearray()
+    with zf.open(info) as fh:
+        while chunk := fh.read(1 << 20):
+            out += chunk
+            if len(out) > MAX_UNZIPPED_BYTES:
+                raise BadInputError(f"{name}: {info.filename} inflates to more than "
+                                    f"{MAX_UNZIPPED_BYTES / 2**20:.0f} MB, more than leanline reads from a zip")
+    return bytes(out)
+
+
 def read_imu(path: str | Path, *, acc_unit: str = "auto", time_unit: str = "auto",
              rate_hz: float | None = None) -> ImuSignal:
     """Read a CSV or a Sensor Logger zip into an :class:`ImuSignal`.
@@ -256,21 +392,12 @@ def read_imu(path: str | Path, *, acc_unit: str = "auto", time_unit: str = "auto
     path = Path(path)
     name = path.name
     if path.suffix.lower() == ".zip":
-        try:
-            with zipfile.ZipFile(path) as zf:
-                files = {n: zf.read(n).decode("utf-8-sig", errors="replace") for n in zf.namelist()
-                         if n.lower().endswith(".csv")}
-        except zipfile.BadZipFile:
-            raise BadInputError(f"{name} is not a readable zip file") from None
-        df = _sensor_logger(files, name)
-        if df is None:
-            if len(files) == 1:
-                df = _read_table(next(iter(files.values())), name)
-            else:
-                raise BadInputError(f"{name}: no TotalAcceleration.csv or Accelerometer.csv inside "
-                                    f"(found: {', '.join(sorted(files)) or 'no CSV files'})")
+        df = _zip_table(path)
     else:
-        text = path.read_text(encoding="utf-8-sig", errors="replace")
+        try:
+            text = decode_text(path.read_bytes(), name)
+        except OSError as exc:
+            raise BadInputError(f"cannot read {name}: {exc.strerror or exc}") from None
         df = _geneactiv(text, name) if text.startswith("Device Type,GENEActiv") else _read_table(text, name)
     sig = signal_from_table(df, name=name, acc_unit=acc_unit, time_unit=time_unit, rate_hz=rate_hz)
     sig.meta["format"] = "zip" if path.suffix.lower() == ".zip" else "csv"

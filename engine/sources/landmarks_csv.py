@@ -17,6 +17,7 @@ import pandas as pd
 
 from engine.errors import BadInputError
 from engine.model import LANDMARK_NAMES, REQUIRED_LANDMARKS, TRACK_META_KEYS, LandmarkTrack, time_problems
+from engine.sources.text import decode_text
 
 _NUMERIC_META = {"image_width": int, "image_height": int, "fps": float, "height_cm": float}
 
@@ -51,9 +52,9 @@ def read_landmark_csv(path: str | Path) -> LandmarkTrack:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInputError(f"cannot read landmark CSV {path.name}: {exc}") from None
+        text = decode_text(path.read_bytes(), path.name)
+    except OSError as exc:
+        raise BadInputError(f"cannot read landmark CSV {path.name}: {exc.strerror or exc}") from None
     if not text.strip():
         raise BadInputError(f"landmark CSV {path.name} is empty")
     meta = _read_header(text)

@@ -11,6 +11,25 @@ Safety:
   two browser tabs (two threads, or two processes) can read and write at once;
 - analysis happens before anything is written: a crash or a bad file leaves the library untouched;
 - media files are written to a temporary name and renamed, and removed again if the transaction fails.
+
+Media protocol (why a clip can never be lost to a concurrent delete)
+    A media file is shared by every session whose clip has the same content, so "is this file still
+    needed?" and "this file is needed now" must never interleave. Every step that claims a file (puts
+    it in place, or finds it there, and inserts the row that references it) and every step that
+    releases one (deletes rows, then unlinks the files no row references) runs under one exclusive
+    advisory lock, ``media/.lock`` (``fcntl.flock``: across threads and processes; released by the
+    kernel when a holder dies). The invariant under the lock: every ``media`` row names a file that
+    exists, and a file that no row names is garbage. The slow part, copying an upload, happens
+    before the lock, into ``media/.incoming-*``; under the lock it is only renamed into place.
+    On opening, the library removes, under the same lock, files that no row names (left by a crash
+    between the rename and the commit) and ``.incoming-*`` copies older than an hour.
+
+Schema versions
+    ``PRAGMA user_version`` holds the schema version. A library of an older version is copied to
+    ``library.sqlite.v<N>.bak`` (SQLite's online backup) before its migration runs, in one
+    transaction; a library of a newer version, a file that is not a leanline library and a damaged
+    or read-only file are refused with a :class:`LibraryError` that says what to do, and are never
+    modified.
 """
 
 from __future__ import annotations
@@ -21,7 +40,8 @@ import re
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -34,9 +54,16 @@ from engine.errors import LeanlineError
 from engine.model import AnalysisResult
 from engine.sources import file_sha256
 
-SCHEMA_VERSION = 1
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no advisory locks; one process at a time
+    fcntl = None
+
+SCHEMA_VERSION = 2
 DB_NAME = "library.sqlite"
 _MEDIA_SUFFIX = re.compile(r"^\.[a-z0-9]{1,5}$")
+#: A staged upload copy older than this belongs to no live writer.
+STALE_INCOMING_S = 3600.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS athletes (
@@ -83,11 +110,40 @@ CREATE TABLE IF NOT EXISTS media (
     file_name   TEXT NOT NULL,
     PRIMARY KEY (session_id, role)
 );
+CREATE TABLE IF NOT EXISTS meta (
+    key         TEXT PRIMARY KEY,
+    value       TEXT NOT NULL
+);
 """
+#: The tables (and their columns) of schema version 1, to recognise an unversioned file.
+_V1_TABLES = {"athletes", "sessions", "key_frames", "step_notes", "media"}
+#: version -> statements that bring a library of that version to the next one
+_MIGRATIONS: dict[int, list[str]] = {
+    1: ["CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"],
+}
 
 
 class LibraryError(LeanlineError):
     """The library cannot do what was asked (unknown session, duplicate athlete name ...)."""
+
+
+def _version_and_tables(con: sqlite3.Connection) -> tuple[int, set[str]]:
+    version = int(con.execute("PRAGMA user_version").fetchone()[0])
+    return version, {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def _library_error(exc: sqlite3.DatabaseError, db_path: Path) -> LibraryError:
+    """A SQLite failure as a reason a person can act on."""
+    text = str(exc)
+    if "readonly" in text or "read-only" in text:
+        return LibraryError(f"the library {db_path} is read-only; make it writable, or set LEANLINE_DATA_DIR "
+                            "to another folder")
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return LibraryError(f"the library file {db_path} is damaged ({text}); move it away (a new library is "
+                            "made in its place) or restore it from a backup such as library.sqlite.v1.bak")
+    if "locked" in text or "busy" in text:
+        return LibraryError(f"the library {db_path} is busy (another leanline holds it: {text}); try again")
+    return LibraryError(f"the library {db_path} cannot be used ({text})")
 
 
 def default_data_dir() -> Path:
@@ -147,6 +203,15 @@ def _clean_text(value: str, *, max_len: int, what: str) -> str:
     return text
 
 
+def _tags(stored: str) -> list[str]:
+    """A row's tags; a damaged cell reads as no tags rather than taking the listing down."""
+    try:
+        tags = json.loads(stored)
+    except (TypeError, ValueError):
+        return []
+    return [str(t) for t in tags] if isinstance(tags, list) else []
+
+
 def _clean_tags(tags: list[str] | str | None) -> list[str]:
     if tags is None:
         return []
@@ -173,22 +238,88 @@ class Library:
     def __init__(self, data_dir: str | Path | None = None) -> None:
         self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
         self.media_dir = self.data_dir / "media"
-        self.media_dir.mkdir(parents=True, exist_ok=True)
+        self.scratch_dir = self.data_dir / "scratch"
         self.db_path = self.data_dir / DB_NAME
-        con = sqlite3.connect(self.db_path, timeout=30.0)
         try:
-            con.execute("PRAGMA journal_mode=WAL")
-            con.executescript(_SCHEMA)     # IF NOT EXISTS throughout: safe for several processes at once
-            con.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-            con.commit()
+            self.media_dir.mkdir(parents=True, exist_ok=True)
+            self.scratch_dir.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise LibraryError(f"cannot create the library folder {self.data_dir}: {exc.strerror}; "
+                               "set LEANLINE_DATA_DIR to a folder you can write") from None
+        if self.db_path.exists() and not os.access(self.db_path, os.R_OK | os.W_OK) or not os.access(
+                self.data_dir, os.W_OK):
+            raise LibraryError(f"the library {self.db_path} is read-only; make it writable, or set "
+                               "LEANLINE_DATA_DIR to another folder")
+        self._open_schema()
+        self.sweep()
+
+    def _open_schema(self) -> None:
+        """Create, check or migrate the schema; never touches a file it does not recognise."""
+        try:
+            con = sqlite3.connect(self.db_path, timeout=30.0, isolation_level=None)
+            try:
+                con.execute("PRAGMA busy_timeout=30000")
+                self._check_version(*_version_and_tables(con))      # read only: a foreign file stays as it is
+                con.execute("PRAGMA journal_mode=WAL")
+                con.execute("BEGIN IMMEDIATE")       # one process creates or migrates; the others wait
+                try:
+                    tables = _version_and_tables(con)[1]
+                    version = self._check_version(*_version_and_tables(con))
+                    if version < SCHEMA_VERSION and tables:
+                        con.execute("ROLLBACK")
+                        self._backup(version)
+                        con.execute("BEGIN IMMEDIATE")
+                        version = int(con.execute("PRAGMA user_version").fetchone()[0]) or version
+                        for v in range(version, SCHEMA_VERSION):
+                            for statement in _MIGRATIONS[v]:
+                                con.execute(statement)
+                    for statement in _SCHEMA.split(";"):
+                        if statement.strip():
+                            con.execute(statement)
+                    con.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                except BaseException:
+                    if con.in_transaction:
+                        con.execute("ROLLBACK")
+                    raise
+                con.execute("COMMIT")
+            finally:
+                con.close()
+        except sqlite3.DatabaseError as exc:
+            raise _library_error(exc, self.db_path) from None
+
+    def _check_version(self, version: int, tables: set[str]) -> int:
+        if version > SCHEMA_VERSION:
+            raise LibraryError(f"the library {self.db_path} was made by a newer leanline (schema {version}, this "
+                               f"one reads up to {SCHEMA_VERSION}); update leanline")
+        if version == 0 and tables:
+            if not _V1_TABLES <= tables:
+                raise LibraryError(f"{self.db_path} is not a leanline library (its tables: "
+                                   f"{', '.join(sorted(tables))}); move it away or set LEANLINE_DATA_DIR")
+            return 1
+        return version
+
+    def _backup(self, version: int) -> Path:
+        """A copy of the library as it is, before a migration changes it."""
+        target = self.db_path.with_name(f"{DB_NAME}.v{version}.bak")
+        src = sqlite3.connect(self.db_path, timeout=30.0)
+        try:
+            dst = sqlite3.connect(target)
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
         finally:
-            con.close()
+            src.close()
+        return target
 
     # -- plumbing -----------------------------------------------------------------------------
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         """A connection whose ``with`` block is one transaction (commit, or rollback on error)."""
-        con = sqlite3.connect(self.db_path, timeout=30.0, isolation_level=None)
+        try:
+            con = sqlite3.connect(self.db_path, timeout=30.0, isolation_level=None)
+        except sqlite3.DatabaseError as exc:
+            raise _library_error(exc, self.db_path) from None
         con.row_factory = sqlite3.Row
         try:
             con.execute("PRAGMA foreign_keys=ON")
@@ -200,27 +331,69 @@ class Library:
                 con.execute("ROLLBACK")
                 raise
             con.execute("COMMIT")
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.DatabaseError as exc:
+            raise _library_error(exc, self.db_path) from None
         finally:
             con.close()
 
-    def _put_media(self, source: Path) -> tuple[str, bool]:
-        """Copy a file into ``media/`` under its content hash; returns (stored name, whether it is new)."""
+    @contextmanager
+    def _lock(self, name: str = ".lock") -> Iterator[None]:
+        """The exclusive advisory lock ``media/<name>`` (see the media protocol in the module's docstring)."""
+        fd = os.open(self.media_dir / name, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)       # closing the descriptor releases the lock
+
+    def _media_name(self, source: Path) -> str:
         suffix = source.suffix.lower() if _MEDIA_SUFFIX.match(source.suffix.lower()) else ".bin"
-        name = f"{file_sha256(source)}{suffix}"
-        target = self.media_dir / name
-        if target.exists():
-            return name, False
+        return f"{file_sha256(source)}{suffix}"
+
+    def _stage(self, source: Path) -> Path:
+        """A copy of ``source`` under ``media/.incoming-*``, made outside the lock (it is the slow part)."""
         fd, tmp = tempfile.mkstemp(dir=self.media_dir, prefix=".incoming-")
         os.close(fd)
         try:
             shutil.copyfile(source, tmp)
-            os.replace(tmp, target)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        return Path(tmp)
+
+    @contextmanager
+    def _claimed_media(self, files: dict[str, Path]) -> Iterator[dict[str, str]]:
+        """Under the media lock: every file of ``files`` (role -> path) in place in ``media/``; yields
+        role -> stored name. The caller inserts the rows inside the block; if the block fails, the
+        files this call put in place are removed again (no row can name them: the lock was held)."""
+        names = {role: self._media_name(Path(path)) for role, path in files.items()}
+        staged = {names[role]: self._stage(Path(path)) for role, path in files.items()
+                  if not (self.media_dir / names[role]).exists()}
+        created: list[str] = []
+        try:
+            with self._lock():
+                try:
+                    for role, path in files.items():
+                        target = self.media_dir / names[role]
+                        if target.exists():
+                            continue
+                        tmp = staged.pop(names[role], None) or self._stage(Path(path))
+                        os.replace(tmp, target)
+                        created.append(names[role])
+                    yield names
+                except BaseException:
+                    for name in created:
+                        (self.media_dir / name).unlink(missing_ok=True)
+                    raise
         finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        return name, True
+            for tmp in staged.values():
+                tmp.unlink(missing_ok=True)
 
     def _drop_unreferenced_media(self, names: set[str]) -> None:
+        """Unlink those of ``names`` that no row references; call with the media lock held."""
         if not names:
             return
         with self._connect() as con:
@@ -228,6 +401,63 @@ class Library:
                 f"SELECT file_name FROM media WHERE file_name IN ({','.join('?' * len(names))})", tuple(names))}
         for name in names - still:
             (self.media_dir / name).unlink(missing_ok=True)
+
+    def scratch(self) -> Path:
+        """A new private folder for one job's temporary files (an upload being analysed); the caller removes
+        it, and :meth:`sweep` removes what a crash left behind."""
+        return Path(tempfile.mkdtemp(prefix="job-", dir=self.scratch_dir))
+
+    def sweep(self) -> dict[str, int]:
+        """Remove what a crash left behind: media files no session references, stale staged copies and
+        stale scratch folders."""
+        removed = {"unreferenced": 0, "incoming": 0, "scratch": 0}
+        now = time.time()
+        for entry in self.scratch_dir.iterdir():
+            try:
+                if now - entry.stat().st_mtime > STALE_INCOMING_S:
+                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+                    removed["scratch"] += 1
+            except FileNotFoundError:
+                continue
+        with self._lock():
+            with self._connect() as con:
+                referenced = {r[0] for r in con.execute("SELECT DISTINCT file_name FROM media")}
+            for entry in self.media_dir.iterdir():
+                try:
+                    if entry.name.startswith(".incoming-"):
+                        if now - entry.stat().st_mtime > STALE_INCOMING_S:
+                            entry.unlink()
+                            removed["incoming"] += 1
+                    elif not entry.name.startswith(".") and entry.is_file() and entry.name not in referenced:
+                        entry.unlink()
+                        removed["unreferenced"] += 1
+                except FileNotFoundError:
+                    continue
+        return removed
+
+    def integrity_problems(self) -> list[str]:
+        """What is wrong with the library: SQLite's own check, and media rows whose file is missing."""
+        with self._connect() as con:
+            problems = [r[0] for r in con.execute("PRAGMA integrity_check") if r[0] != "ok"]
+            rows = con.execute("SELECT session_id, role, file_name FROM media").fetchall()
+        problems += [f"session {r['session_id']}: its {r['role']} file {r['file_name']} is missing"
+                     for r in rows if not (self.media_dir / r["file_name"]).is_file()]
+        return problems
+
+    # -- first-run seeding ----------------------------------------------------------------------
+    def seed_once(self, seed: Callable[[Library], list[int]]) -> list[int]:
+        """Run ``seed(self)`` if this library was never seeded and has no session; once, however many
+        processes or tabs start at the same moment (they wait for the first one under a lock)."""
+        with self._lock(".seed.lock"):
+            with self._connect() as con:
+                seeded = con.execute("SELECT value FROM meta WHERE key = 'samples_seeded'").fetchone()
+                empty = con.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 0
+            if seeded is not None or not empty:
+                return []
+            ids = seed(self)
+            with self._connect() as con:
+                con.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('samples_seeded', ?)", (_now(),))
+        return ids
 
     # -- athletes -----------------------------------------------------------------------------
     def athletes(self) -> pd.DataFrame:
@@ -272,13 +502,14 @@ class Library:
 
     def delete_athlete(self, athlete_id: int) -> None:
         """Delete an athlete and all their sessions."""
-        with self._connect() as con:
-            names = {r[0] for r in con.execute(
-                "SELECT m.file_name FROM media m JOIN sessions s ON s.id = m.session_id WHERE s.athlete_id = ?",
-                (athlete_id,))}
-            if con.execute("DELETE FROM athletes WHERE id = ?", (athlete_id,)).rowcount == 0:
-                raise LibraryError(f"no athlete with id {athlete_id}")
-        self._drop_unreferenced_media(names)
+        with self._lock():
+            with self._connect() as con:
+                names = {r[0] for r in con.execute(
+                    "SELECT m.file_name FROM media m JOIN sessions s ON s.id = m.session_id WHERE s.athlete_id = ?",
+                    (athlete_id,))}
+                if con.execute("DELETE FROM athletes WHERE id = ?", (athlete_id,)).rowcount == 0:
+                    raise LibraryError(f"no athlete with id {athlete_id}")
+            self._drop_unreferenced_media(names)
 
     # -- sessions -----------------------------------------------------------------------------
     def save_session(
@@ -309,13 +540,7 @@ class Library:
         label = _clean_text(label, max_len=60, what="a label")
         source_name = _clean_text(Path(str(source_name)).name, max_len=200, what="a file name") or "upload"
         payload = result.to_json()
-        stored_media: dict[str, str] = {}
-        created: list[str] = []
-        try:
-            for role, path in (media or {}).items():
-                stored_media[role], is_new = self._put_media(Path(path))
-                if is_new:
-                    created.append(stored_media[role])
+        with self._claimed_media({role: Path(p) for role, p in (media or {}).items()}) as stored_media:
             with self._connect() as con:
                 athlete_id = self._athlete_id(con, athlete, height_cm=height_cm, create=True)
                 cur = con.execute(
@@ -332,10 +557,6 @@ class Library:
                       k.jpeg if isinstance(k.jpeg, bytes) else k.jpeg()) for k in (key_frames or [])])
                 con.executemany("INSERT INTO media(session_id, role, file_name) VALUES (?, ?, ?)",
                                 [(sid, role, name) for role, name in stored_media.items()])
-        except BaseException:
-            for name in created:
-                (self.media_dir / name).unlink(missing_ok=True)
-            raise
         return sid
 
     def sessions(self, *, athlete_id: int | None = None) -> pd.DataFrame:
@@ -351,7 +572,7 @@ class Library:
         with self._connect() as con:
             rows = [dict(r) for r in con.execute(sql, args)]
         for r in rows:
-            r["tags"] = json.loads(r["tags"])
+            r["tags"] = _tags(r["tags"])
         cols = ["id", "athlete_id", "athlete", "session_date", "title", "label", "tags", "kind", "source_name",
                 "row_unit", "n_rows", "leanline_version", "notes", "created_at"]
         return pd.DataFrame(rows, columns=cols)
@@ -364,11 +585,16 @@ class Library:
                 raise LibraryError(f"no session with id {session_id}")
             media = {m["role"]: self.media_dir / m["file_name"]
                      for m in con.execute("SELECT role, file_name FROM media WHERE session_id = ?", (session_id,))}
+        try:
+            result = AnalysisResult.from_dict(json.loads(r["result_json"]))
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            raise LibraryError(f"session {session_id} ({r['title']}) cannot be read: its stored result is damaged "
+                               f"({type(exc).__name__}); delete it in the Library page") from None
         return StoredSession(
             id=int(r["id"]), athlete_id=int(r["athlete_id"]), athlete=r["athlete"], title=r["title"],
-            label=r["label"], session_date=r["session_date"], tags=json.loads(r["tags"]), notes=r["notes"],
+            label=r["label"], session_date=r["session_date"], tags=_tags(r["tags"]), notes=r["notes"],
             kind=r["kind"], source_name=r["source_name"], created_at=r["created_at"],
-            result=AnalysisResult.from_dict(json.loads(r["result_json"])),
+            result=result,
             media={k: v for k, v in media.items() if v.exists()},
         )
 
@@ -400,8 +626,8 @@ class Library:
     def set_media(self, session_id: int, role: str, path: str | Path) -> Path:
         """Keep a file with a stored session under ``role`` (e.g. its annotated overlay video), replacing the
         role's earlier file; returns where the library keeps it."""
-        name, is_new = self._put_media(Path(path))
-        try:
+        with self._claimed_media({role: Path(path)}) as names:
+            name = names[role]
             with self._connect() as con:
                 if con.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is None:
                     raise LibraryError(f"no session with id {session_id}")
@@ -409,20 +635,17 @@ class Library:
                                   (session_id, role)).fetchone()
                 con.execute("INSERT OR REPLACE INTO media(session_id, role, file_name) VALUES (?, ?, ?)",
                             (session_id, role, name))
-        except BaseException:
-            if is_new:
-                self._drop_unreferenced_media({name})
-            raise
-        if old is not None and old[0] != name:
-            self._drop_unreferenced_media({old[0]})
+            if old is not None and old[0] != name:
+                self._drop_unreferenced_media({old[0]})
         return self.media_dir / name
 
     def delete_session(self, session_id: int) -> None:
-        with self._connect() as con:
-            names = {r[0] for r in con.execute("SELECT file_name FROM media WHERE session_id = ?", (session_id,))}
-            if con.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount == 0:
-                raise LibraryError(f"no session with id {session_id}")
-        self._drop_unreferenced_media(names)
+        with self._lock():
+            with self._connect() as con:
+                names = {r[0] for r in con.execute("SELECT file_name FROM media WHERE session_id = ?", (session_id,))}
+                if con.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount == 0:
+                    raise LibraryError(f"no session with id {session_id}")
+            self._drop_unreferenced_media(names)
 
     # -- key frames and step notes -------------------------------------------------------------
     def key_frames(self, session_id: int, steps: Iterable[int] | None = None) -> list[StoredKeyFrame]:
