@@ -90,18 +90,26 @@ def human_summary(result) -> str:
                  f"   vertical oscillation {_fmt(s.get('vertical_oscillation_cm'), 'cm', 1)}"
                  f"   step length {_fmt(s.get('step_length_cm'), 'cm')}"]
         return "\n".join(lines + [f"warning: {w}" for w in result.warnings])
+    where = result.direction.replace("_", " ") if result.direction else None
+    head = ", ".join(x for x in (f"{len(result.rows)} contacts", where, "overground" if s.get("overground") else None)
+                     if x)
     strike = (f"foot strike {fs['majority']} (rear {fs.get('rearfoot', 0)}, mid {fs.get('midfoot', 0)},"
-              f" fore {fs.get('forefoot', 0)})   " if fs.get("majority") else "")
-    lines = [
-        f"{len(result.rows)} contacts, {result.direction or 'direction unknown'}"
-        f"{', overground' if s.get('overground') else ''}",
-        f"cadence {_fmt(s.get('cadence_spm'), 'spm')}   ground contact {_fmt(s.get('ground_contact_ms'), 'ms')}"
-        f"   flight {_fmt(s.get('flight_ms'), 'ms')}",
-        f"lean {_fmt(s.get('lean_deg'), 'deg', 1)}   alignment {_fmt(s.get('alignment_deg'), 'deg', 1)}"
-        f"   trunk {_fmt(s.get('trunk_lean_deg'), 'deg', 1)}",
-        f"{strike}overstride {_fmt(s.get('overstride_cm'), 'cm', 1)}"
-        f"   vertical oscillation {_fmt(s.get('vertical_oscillation_cm'), 'cm', 1)}",
+              f" fore {fs.get('forefoot', 0)})" if fs.get("majority") else None)
+    groups = [
+        [("cadence", "cadence_spm", "spm", 0), ("ground contact", "ground_contact_ms", "ms", 0),
+         ("flight", "flight_ms", "ms", 0)],
+        [("lean", "lean_deg", "deg", 1), ("alignment", "alignment_deg", "deg", 1),
+         ("trunk", "trunk_lean_deg", "deg", 1)],
+        [("overstride", "overstride_cm", "cm", 1), ("vertical oscillation", "vertical_oscillation_cm", "cm", 1)],
     ]
+    lines = [head]
+    for k, group in enumerate(groups):
+        parts = [f"{name} {_fmt(s.get(key), unit, digits)}" for name, key, unit, digits in group
+                 if _fmt(s.get(key), unit, digits) != "-"]
+        if k == 2 and strike:
+            parts.insert(0, strike)
+        if parts:
+            lines.append("   ".join(parts))
     lines += [f"warning: {w}" for w in result.warnings]
     return "\n".join(lines)
 
@@ -109,10 +117,11 @@ def human_summary(result) -> str:
 class ProgressBar:
     """``pose  [#####.....]  412/1800 frames  58.3 frames/s  ETA 24 s`` redrawn in place on stderr."""
 
-    def __init__(self, label: str = "pose", stream=sys.stderr, width: int = 28):
+    def __init__(self, label: str = "pose", stream=None, width: int = 28):
         from engine.pose.extract import RateMeter
 
-        self.label, self.stream, self.width = label, stream, width
+        self.label, self.width = label, width
+        self.stream = stream if stream is not None else sys.stderr   # as it is now, after quiet_native_logs
         self.rate = RateMeter()
         self.last = 0.0
         self.shown = False
@@ -241,17 +250,19 @@ def _data_dir() -> Path:
 
 
 def quiet_native_logs() -> None:
-    """Silence MediaPipe's (glog, absl, TensorFlow Lite) and FFmpeg's log lines on stderr: the worker
-    processes inherit the environment, and the native libraries read it when they load."""
-    os.environ.setdefault("GLOG_minloglevel", "2")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "2")
+    """Keep MediaPipe's native log lines (TensorFlow Lite, absl, glog write straight to file descriptor 2)
+    off the terminal: descriptor 2 goes to /dev/null, and Python's ``sys.stderr`` (progress, the summary,
+    the one-line reason of an error, a traceback) keeps the real stderr. The pose workers inherit the
+    silenced descriptor; they report errors to the parent, which prints them."""
     try:
-        import av.logging
-
-        av.logging.set_level(av.logging.PANIC)
-    except (ImportError, AttributeError):
-        pass
+        real = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    sys.stderr.flush()
+    sys.stderr = os.fdopen(real, "w", buffering=1, encoding=sys.stderr.encoding or "utf-8", errors="replace")
+    os.dup2(devnull, 2)
+    os.close(devnull)
 
 
 def _terminate(signum, frame) -> None:

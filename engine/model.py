@@ -53,6 +53,36 @@ FOOT_STRIKE_CLASSES: tuple[str, ...] = ("rearfoot", "midfoot", "forefoot")
 TRACK_META_KEYS: tuple[str, ...] = ("image_width", "image_height", "fps", "height_cm", "source")
 
 
+#: Pose tracks come at 10-1000 frames/s; a rate outside this range means the time column's unit is wrong.
+TRACK_RATE_RANGE_HZ = (5.0, 2000.0)
+#: No image is wider than this many pixels: larger coordinates are not pixels.
+MAX_PIXEL = 1e5
+
+
+def rate_problems(time_s: np.ndarray, fps: float | None) -> list[str]:
+    """A time column in the wrong unit: its sample rate disagrees with the header's fps, or no camera has it."""
+    if len(time_s) < 2 or not np.all(np.isfinite(time_s)):
+        return []
+    dt = float(np.median(np.diff(time_s)))
+    if dt <= 0:
+        return []
+    rate = 1.0 / dt
+    lo, hi = TRACK_RATE_RANGE_HZ
+    if lo <= rate * 1e3 <= hi:
+        hint = "in milliseconds"
+    elif lo <= rate * 1e6 <= hi:
+        hint = "in microseconds"
+    else:
+        hint = "in another unit, or frame numbers"
+    if fps and not 0.5 <= rate / fps <= 2.0:
+        return [f"time_s advances {dt:g} per frame, but the header says {fps:g} fps ({1.0 / fps:.4g} s per frame): "
+                f"is time_s {hint}? leanline needs seconds"]
+    if not lo <= rate <= hi:
+        return [f"time_s advances {dt:g} per frame ({rate:.3g} frames/s, where pose tracks have {lo:g}-{hi:g}): "
+                f"is time_s {hint}? leanline needs seconds"]
+    return []
+
+
 def time_problems(time_s: np.ndarray) -> list[str]:
     """What is wrong with a time column: empty cells, or time that does not strictly increase."""
     if not np.all(np.isfinite(time_s)):
@@ -128,6 +158,14 @@ class LandmarkTrack:
             problems.extend(time_problems(time_s))
         if fps is not None and not (math.isfinite(fps) and fps > 0):
             problems.append(f"fps must be a positive number, got {fps!r}")
+        elif n >= 0:
+            problems.extend(rate_problems(time_s, fps))
+        if xy.size:
+            finite = xy[np.isfinite(xy)]
+            if np.any(np.isinf(xy)) or (finite.size and float(np.abs(finite).max()) > MAX_PIXEL):
+                big = float(np.abs(xy[~np.isnan(xy)]).max())
+                problems.append(f"landmark coordinates reach {big:.3g}, which no image has (pixels up to "
+                                f"{MAX_PIXEL:.0e}): are they in pixels?")
         if problems:
             raise BadInputError("invalid landmark track: " + "; ".join(problems))
 

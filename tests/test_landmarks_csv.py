@@ -77,3 +77,28 @@ def test_csv_round_trip_analyses_like_the_track(tmp_path):
     assert len(a.rows) == len(b.rows)
     assert abs(a.extra["noise_px"] - b.extra["noise_px"]) < 0.01 * a.extra["noise_px"]
     np.testing.assert_allclose(a.rows.ic_s, b.rows.ic_s, atol=2e-3)
+
+
+@pytest.mark.parametrize("header", [True, False])
+def test_times_in_milliseconds_are_refused_not_analysed(tmp_path, header):
+    """A track whose time_s is in ms gave 'cadence 0 spm, ground contact 189833 ms' and was stored."""
+    run = simulate(duration_s=6, include_height=True)
+    path = write_landmark_csv(run.track, tmp_path / "t.csv")
+    lines = path.read_text().splitlines()
+    if not header:
+        lines = [ln for ln in lines if not ln.startswith("# fps")]
+    body = pd.read_csv(pd.io.common.StringIO("\n".join(ln for ln in lines if not ln.startswith("#"))))
+    body["time_s"] *= 1000.0
+    out = tmp_path / "ms.csv"
+    out.write_text("\n".join(ln for ln in lines if ln.startswith("#")) + "\n" + body.to_csv(index=False))
+    with pytest.raises(BadInputError, match="milliseconds"):
+        read_landmark_csv(out)
+
+
+def test_coordinates_that_are_not_pixels_are_refused(tmp_path):
+    df = track_to_frame(simulate(duration_s=2).track)
+    df.loc[5, "left_knee_x"] = 1e308
+    path = tmp_path / "huge.csv"
+    df.to_csv(path, index=False)
+    with pytest.raises(BadInputError, match="coordinates reach 1e\\+308.*in pixels"):
+        read_landmark_csv(path)

@@ -84,6 +84,33 @@ def _load(path: Path) -> RawPose | None:
         return None
 
 
+#: Decoding that yields less than this share of the frames the container announces is reported.
+MIN_DECODED_SHARE = 0.9
+#: A hole in the frame times longer than this is a damaged stretch that decoding skipped.
+MAX_DECODE_GAP_S = 0.5
+
+
+def decoded_coverage(time_s: np.ndarray, info: VideoInfo) -> dict:
+    """How much of the clip was read: frames decoded against those announced, the span covered, the
+    longest hole, and a warning when decoding stopped early or skipped a damaged stretch."""
+    n = len(time_s)
+    out: dict = {"frames": n, "frames_announced": int(info.frame_count),
+                 "seconds": float(time_s[-1] - time_s[0]) if n > 1 else 0.0,
+                 "seconds_announced": float(info.duration_s) if math.isfinite(info.duration_s) else None}
+    gaps = np.diff(time_s) if n > 1 else np.zeros(0)
+    worst = int(np.argmax(gaps)) if gaps.size else -1
+    share = n / info.frame_count if info.frame_count else 1.0
+    out["share"] = float(min(share, 1.0))
+    if worst >= 0 and gaps[worst] > MAX_DECODE_GAP_S:
+        out["warning"] = (f"{gaps[worst]:.1f} s of the clip from {time_s[worst]:.1f} s could not be decoded (the file "
+                          f"is damaged there); {share:.0%} of its frames were read and analysed")
+    elif share < MIN_DECODED_SHARE:
+        stated = f" of {info.duration_s:.1f} s" if math.isfinite(info.duration_s) else ""
+        out["warning"] = (f"decoding stopped at {time_s[-1] if n else 0.0:.1f} s{stated} (the file is damaged or "
+                          f"truncated from there): only {share:.0%} of its frames were read and analysed")
+    return out
+
+
 @dataclass
 class VideoTrack:
     """A clip's landmark track and what the pose stage did to get it."""
@@ -150,7 +177,8 @@ def video_track(
     if share < MIN_FOUND_SHARE:
         raise NoPersonError(f"{name}: a person was found in only {share:.0%} of the frames; film the runner "
                             "from the side, whole body in view, filling at least half the frame height")
-    warnings: list[str] = []
+    coverage = decoded_coverage(raw.time_s, raw.info)
+    warnings: list[str] = [coverage["warning"]] if coverage.get("warning") else []
     xy, identity = keep_one_person(raw.xy, raw.time_s)
     if identity.jumps:
         warnings.append(f"the pose jumped {identity.jumps} time{'s' if identity.jumps > 1 else ''} (lost runner "
@@ -180,5 +208,6 @@ def video_track(
         "pose_settings": (settings or PoseSettings()).get_params(),
         "rotation_deg": raw.info.rotation_deg,
         "codec": raw.info.codec,
+        "decoded": {k: v for k, v in coverage.items() if k != "warning"},
     }
     return VideoTrack(track=track, info=raw.info, world_px_per_cm=world_scale, report=report, warnings=warnings)

@@ -147,7 +147,10 @@ def iter_frames(
         stream.thread_type = "AUTO" if threaded else "NONE"
         t0 = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
         if start_s > 0:
-            container.seek(int((start_s + t0) / stream.time_base), stream=stream, backward=True, any_frame=False)
+            try:
+                container.seek(int((start_s + t0) / stream.time_base), stream=stream, backward=True, any_frame=False)
+            except av.error.FFmpegError:
+                return  # a damaged index: nothing past here can be reached; the caller reports the coverage
         scale = 1.0
         rotation = None
         try:

@@ -61,28 +61,68 @@ def integrity_problem(data: bytes) -> str | None:
     return None
 
 
-def _decode(path: Path) -> tuple[dict, list[str]]:
-    from garmin_fit_sdk import Decoder, Stream
+#: Readers: Garmin's SDK first; fitdecode for what the SDK cannot read (compressed timestamp headers,
+#: written by older Garmin watches to save space). Both give the profile's field names, scaled values and
+#: time-zone aware dates, so the rest of this module reads either the same way (a test compares them).
+READERS = ("auto", "sdk", "fitdecode")
 
+
+def _decode(path: Path, reader: str = "auto") -> tuple[dict, list[str]]:
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise BadInputError(f"cannot read {path.name}: {exc.strerror or exc}") from None
+    from garmin_fit_sdk import Decoder, Stream
+
+    if len(data) < 12 or not Decoder(Stream.from_byte_array(bytearray(data))).is_fit():
+        raise BadInputError(f"{path.name} is not a FIT file (no FIT header)")
+    if int.from_bytes(data[4:8], "little") == 0:
+        raise BadInputError(f"{path.name} has a FIT header but no data: the recording holds no messages")
+    problem = integrity_problem(data)
+    if problem:
+        raise BadInputError(f"{path.name}: {problem}")
+    if reader == "fitdecode":
+        return _decode_fitdecode(path), []
     try:
-        if len(data) < 12 or not Decoder(Stream.from_byte_array(bytearray(data))).is_fit():
-            raise BadInputError(f"{path.name} is not a FIT file (no FIT header)")
-        problem = integrity_problem(data)
-        if problem:
-            raise BadInputError(f"{path.name}: {problem}")
         messages, errors = Decoder(Stream.from_byte_array(bytearray(data))).read(
             convert_datetimes_to_dates=True, merge_heart_rates=False)
-    except BadInputError:
-        raise
     except Exception as exc:  # the SDK raises plain exceptions on malformed input
         raise BadInputError(f"{path.name}: the FIT file cannot be decoded ({exc})") from None
+    if errors and reader == "auto" and any("ompressed timestamp" in str(e) for e in errors):
+        return _decode_fitdecode(path), []
     if errors:
         raise BadInputError(f"{path.name}: the FIT file is damaged ({errors[0]})")
     return messages, []
+
+
+def _decode_fitdecode(path: Path) -> dict:
+    """The messages as the SDK gives them (``record_mesgs`` ..., developer values keyed by the position of
+    their field description), read by fitdecode."""
+    import fitdecode
+
+    messages: dict[str, list[dict]] = {}
+    dev_index: dict[str, int] = {}
+    try:
+        with fitdecode.FitReader(str(path), check_crc=fitdecode.CrcCheck.RAISE,
+                                 error_handling=fitdecode.ErrorHandling.RAISE) as fit:
+            for frame in fit:
+                if not isinstance(frame, fitdecode.FitDataMessage):
+                    continue
+                mesg: dict = {}
+                devs: dict[int, object] = {}
+                for f in frame.fields:
+                    if type(f.field_def).__name__ == "DevFieldDefinition":
+                        devs[dev_index.setdefault(f.name, len(dev_index))] = f.value
+                    elif f.value is not None:
+                        mesg[f.name] = f.value
+                if frame.name == "field_description":
+                    dev_index.setdefault(str(mesg.get("field_name")), len(messages.get("field_description_mesgs", [])))
+                if devs:
+                    mesg["developer_fields"] = devs
+                messages.setdefault(f"{frame.name}_mesgs", []).append(mesg)
+    except fitdecode.FitError as exc:
+        raise BadInputError(f"{path.name}: the FIT file is damaged ({exc})") from None
+    return messages
 
 
 def _dev_names(messages: dict) -> dict[int, str]:
@@ -112,8 +152,11 @@ def _records_frame(records: list[dict], dev_names: dict[int, str]) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def read_fit(path: str | Path, *, sha256: str = "") -> AnalysisResult:
+def read_fit(path: str | Path, *, sha256: str = "", reader: str = "auto") -> AnalysisResult:
     """Read a FIT activity's running sessions into a record-per-row result.
+
+    ``reader``: ``auto`` (Garmin's SDK, fitdecode where the SDK cannot read the file), ``sdk`` or
+    ``fitdecode``.
 
     Raises
     ------
@@ -121,7 +164,9 @@ def read_fit(path: str | Path, *, sha256: str = "") -> AnalysisResult:
     NotRunningError : the activity is a walk or hike.
     """
     path = Path(path)
-    messages, warnings = _decode(path)
+    if reader not in READERS:
+        raise ValueError(f"reader must be one of {READERS}, got {reader!r}")
+    messages, warnings = _decode(path, reader)
     records = [r for r in messages.get("record_mesgs", []) if r.get("timestamp") is not None]
     sessions = messages.get("session_mesgs", []) or _whole_file_session(messages, records, warnings)
     sports = [str(s.get("sport")) for s in sessions]
