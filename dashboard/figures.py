@@ -14,59 +14,44 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from engine.compare import LABELS, PREFERRED
+from engine.metrics import BANDS, CARDS, LAP_COLUMNS, RECORD_CHARTS, TIMELINE, Metric, band_of, lookup
+from engine.metrics import label as registry_label
 
 SIDE_COLOURS = {"left": "#1f77b4", "right": "#d62728", "both": "#555555"}
 SIDE_SYMBOLS = {"left": "circle", "right": "diamond", "both": "circle"}
 VERDICT_COLOURS = {"better": "#2ca02c", "worse": "#d62728", "no clear change": "#7f7f7f", "changed": "#1f77b4"}
-STRIKE_COLOURS = {"rearfoot": "#d62728", "midfoot": "#ff7f0e", "forefoot": "#2ca02c"}
 SESSION_COLOURS = ["#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a", "#19d3f3"]
 
-#: Garmin running-dynamics colour bands (METRICS.md), as (name, CSS colour, lower, upper) ranges.
-#: Bounds are inclusive-exclusive on the metric's own scale; "purple" is the best band.
 BAND_COLOURS = {"purple": "#8e44ad", "blue": "#2e86de", "green": "#27ae60", "orange": "#e67e22", "red": "#c0392b"}
-BANDS: dict[str, list[tuple[str, float, float]]] = {
-    "cadence_spm": [("red", -math.inf, 153), ("orange", 153, 164), ("green", 164, 174), ("blue", 174, 184),
-                    ("purple", 184, math.inf)],
-    "ground_contact_ms": [("purple", -math.inf, 218), ("blue", 218, 249), ("green", 249, 278),
-                          ("orange", 278, 309), ("red", 309, math.inf)],
-    "vertical_oscillation_cm": [("purple", -math.inf, 6.4), ("blue", 6.4, 8.15), ("green", 8.15, 9.75),
-                                ("orange", 9.75, 11.55), ("red", 11.55, math.inf)],
-    "vertical_ratio_pct": [("purple", -math.inf, 6.1), ("blue", 6.1, 7.45), ("green", 7.45, 8.65),
-                           ("orange", 8.65, 10.15), ("red", 10.15, math.inf)],
-}
 #: Streamlit badge colour names for the bands.
 BAND_BADGES = {"purple": "violet", "blue": "blue", "green": "green", "orange": "orange", "red": "red"}
 
-TIMELINE_METRICS = ("cadence_spm", "ground_contact_ms", "vertical_oscillation_cm", "lean_deg", "alignment_deg",
-                    "overstride_cm")
-CARD_METRICS = ("cadence_spm", "ground_contact_ms", "vertical_oscillation_cm", "vertical_ratio_pct",
-                "overstride_cm", "lean_deg", "alignment_deg", "foot_strike_angle_deg", "flight_ms",
-                "duty_factor_pct", "trunk_lean_deg", "step_length_cm")
+
+def _metric(name: str) -> Metric | None:
+    try:
+        return lookup(name)
+    except KeyError:
+        return None
 
 
 def label(metric: str) -> str:
     """``"Cadence (spm)"`` for ``cadence_spm``."""
-    name, unit = LABELS.get(metric, (metric.replace("_", " "), ""))
-    return f"{name[0].upper()}{name[1:]} ({unit})" if unit else name
+    m = _metric(metric)
+    if m is None:
+        return metric.replace("_", " ")
+    name = m.label[0].upper() + m.label[1:]
+    return f"{name} ({m.short_unit})" if m.short_unit else name
 
 
 def metric_name(metric: str) -> str:
     """``"cadence (spm)"`` for ``cadence_spm``: the row name in comparison tables."""
-    name, unit = LABELS.get(metric, (metric, ""))
-    return f"{name} ({unit})"
+    m = _metric(metric)
+    return registry_label(metric) if m is not None else metric
 
 
 def band(metric: str, value: float | None) -> str | None:
     """The Garmin band name of a value, or None where the metric has no bands or the value is missing."""
-    if value is None or not np.isfinite(value) or metric not in BANDS:
-        return None
-    # Garmin's published bands are integers (or one decimal) with gaps between them; a value in a
-    # gap belongs to the band below it on the metric's own scale, which the half-open ranges give.
-    for name, lo, hi in BANDS[metric]:
-        if lo <= value < hi:
-            return name
-    return None
+    return band_of(metric, value)
 
 
 @dataclass(frozen=True)
@@ -83,10 +68,11 @@ class Card:
 
 
 def _digits(metric: str) -> int:
-    return 0 if metric.endswith(("_spm", "_ms", "_w", "_bpm")) else 1
+    m = _metric(metric)
+    return m.digits if m is not None else 1
 
 
-def summary_cards(summary: dict, metrics: tuple[str, ...] = CARD_METRICS) -> list[Card]:
+def summary_cards(summary: dict, metrics: tuple[str, ...] = CARDS) -> list[Card]:
     """A card per metric that the session has: the median, its spread and n, and its Garmin band."""
     cards = []
     for m in metrics:
@@ -94,7 +80,8 @@ def summary_cards(summary: dict, metrics: tuple[str, ...] = CARD_METRICS) -> lis
         if not isinstance(stat, dict) or stat.get("median") is None:
             continue
         d = _digits(m)
-        name, unit = LABELS.get(m, (m, ""))
+        meta = lookup(m)
+        name, unit = meta.label, meta.short_unit
         sd = stat.get("sd")
         detail = f"median of {stat.get('n', 0)}" + (f", sd {sd:.{d}f}" if sd is not None else "")
         cards.append(Card(metric=m, title=name[0].upper() + name[1:], value=f"{stat['median']:.{d}f} {unit}",
@@ -109,7 +96,7 @@ def _x(rows: pd.DataFrame) -> tuple[str, pd.Series]:
     return "index", pd.Series(np.arange(len(rows)), index=rows.index, dtype=float)
 
 
-def timeline_figure(rows: pd.DataFrame, metrics: tuple[str, ...] = TIMELINE_METRICS, *,
+def timeline_figure(rows: pd.DataFrame, metrics: tuple[str, ...] = TIMELINE, *,
                     cursor_s: float | None = None, height_px_per_panel: int = 150) -> go.Figure:
     """Per-step values over time, one panel per metric, left and right contacts as separate traces.
 
@@ -195,7 +182,7 @@ def change_figure(changes: pd.DataFrame) -> go.Figure:
         return fig
     names, x, lo, hi, colours, texts = [], [], [], [], [], []
     for _, c in changes.iterrows():
-        unit = LABELS.get(c["metric"], (c["metric"], ""))[1]
+        unit = lookup(c["metric"]).short_unit if _metric(c["metric"]) else ""
         d = _digits(c["metric"])
         names.append(metric_name(c["metric"]))
         x.append(c["diff"])
@@ -220,18 +207,15 @@ def change_figure(changes: pd.DataFrame) -> go.Figure:
 
 def verdict_arrow(metric: str) -> str:
     """How the metric is judged, for table captions."""
-    pref = PREFERRED.get(metric)
-    return {"higher": "higher is better", "lower": "lower is better", "toward_zero": "closer to 0 is better"}.get(
-        pref, "no better direction")
+    m = _metric(metric)
+    return {"higher": "higher is better", "lower": "lower is better", "closer_to_zero": "closer to 0 is better"}.get(
+        m.better if m else "none", "no better direction")
 
-
-RECORD_METRICS = ("cadence_spm", "ground_contact_ms", "vertical_oscillation_cm", "vertical_ratio_pct",
-                  "step_length_cm", "speed_mps", "heart_rate_bpm", "power_w", "dev_power", "dev_leg_spring_stiffness")
 
 
 def timeline_metrics(rows: pd.DataFrame) -> tuple[str, ...]:
     """The metrics worth a panel for this table: per-step form metrics, or a watch file's record fields."""
-    wanted = TIMELINE_METRICS if "ic_s" in rows.columns else RECORD_METRICS
+    wanted = TIMELINE if "ic_s" in rows.columns else RECORD_CHARTS
     return tuple(m for m in wanted if m in rows.columns and pd.to_numeric(rows[m], errors="coerce").notna().any())
 
 
@@ -244,15 +228,11 @@ def contact_caption(step: int, side: str, ic_s: float, rows: pd.DataFrame) -> st
     return cap
 
 
-LAP_METRICS = ("cadence_spm", "ground_contact_ms", "vertical_oscillation_cm", "step_length_cm", "speed_mps",
-               "heart_rate_bpm", "power_w", "dev_power")
-
-
 def lap_table(rows: pd.DataFrame, laps: list[dict]) -> pd.DataFrame:
     """One row per lap of a watch session: start, duration, distance and the median of each metric it has."""
     if "lap" not in rows.columns or not laps:
         return pd.DataFrame()
-    present = [m for m in LAP_METRICS if m in rows.columns and rows[m].notna().any()]
+    present = [m for m in LAP_COLUMNS if m in rows.columns and rows[m].notna().any()]
     medians = rows.groupby("lap")[present].median()
     out = pd.DataFrame({
         "lap": range(1, len(laps) + 1),

@@ -29,69 +29,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine.metrics import COMPARED, METRICS, lookup
 from engine.model import AnalysisResult
 
-#: Which way is better in Pose Method terms: "higher", "lower", "toward_zero" (0 is ideal), or None.
-PREFERRED: dict[str, str | None] = {
-    "cadence_spm": "higher",
-    "ground_contact_ms": "lower",
-    "flight_ms": "higher",
-    "duty_factor_pct": "lower",
-    "foot_strike_angle_deg": "lower",
-    "overstride_cm": "toward_zero",
-    "shin_angle_deg": "toward_zero",
-    "knee_flexion_ic_deg": "higher",
-    "lean_deg": "higher",
-    "alignment_deg": "toward_zero",
-    "trunk_lean_deg": None,
-    "fall_angle_deg": "higher",
-    "pull_ms": "lower",
-    "vertical_oscillation_cm": "lower",
-    "step_length_cm": None,
-    "vertical_ratio_pct": "lower",
-    "stance_time_percent": "lower",
-    "power_w": None,
-    "speed_mps": None,
-    "heart_rate_bpm": None,
-    "dev_power": None,
-    "dev_form_power": None,
-    "dev_leg_spring_stiffness": None,
-}
-
-#: Metric labels and units for people.
-LABELS: dict[str, tuple[str, str]] = {
-    "cadence_spm": ("cadence", "spm"),
-    "ground_contact_ms": ("ground contact", "ms"),
-    "flight_ms": ("flight", "ms"),
-    "duty_factor_pct": ("duty factor", "%"),
-    "foot_strike_angle_deg": ("foot strike angle", "°"),
-    "overstride_cm": ("overstride", "cm"),
-    "shin_angle_deg": ("shin angle", "°"),
-    "knee_flexion_ic_deg": ("knee flexion at contact", "°"),
-    "lean_deg": ("lean from the ankles", "°"),
-    "alignment_deg": ("alignment bend", "°"),
-    "trunk_lean_deg": ("trunk lean", "°"),
-    "fall_angle_deg": ("fall angle", "°"),
-    "pull_ms": ("pull time", "ms"),
-    "vertical_oscillation_cm": ("vertical oscillation", "cm"),
-    "step_length_cm": ("step length", "cm"),
-    "vertical_ratio_pct": ("vertical ratio", "%"),
-    "stance_time_percent": ("stance time", "%"),
-    "gct_balance_pct": ("contact balance (left)", "%"),
-    "power_w": ("power", "W"),
-    "speed_mps": ("speed", "m/s"),
-    "heart_rate_bpm": ("heart rate", "bpm"),
-    "dev_power": ("power (pod)", "W"),
-    "dev_form_power": ("form power (pod)", "W"),
-    "dev_leg_spring_stiffness": ("leg spring stiffness (pod)", "kN/m"),
-}
-
+#: Which way is better in Pose Method terms, per metric (the registry's ``better``).
+PREFERRED: dict[str, str] = {m.name: m.better for m in METRICS}
 #: The metrics compared by default, in display order.
-DEFAULT_METRICS = (
-    "cadence_spm", "ground_contact_ms", "flight_ms", "duty_factor_pct", "vertical_oscillation_cm",
-    "vertical_ratio_pct", "overstride_cm", "foot_strike_angle_deg", "lean_deg", "alignment_deg",
-    "trunk_lean_deg", "shin_angle_deg", "knee_flexion_ic_deg", "fall_angle_deg", "pull_ms", "step_length_cm",
-)
+DEFAULT_METRICS = COMPARED
+
+
+def _name_unit(metric: str) -> tuple[str, str]:
+    try:
+        m = lookup(metric)
+    except KeyError:
+        return metric, ""
+    return m.label, m.short_unit
 
 
 @dataclass(frozen=True)
@@ -145,8 +97,8 @@ def magnitude(delta: float) -> str:
 def _verdict(metric: str, median_a: float, median_b: float, clear: bool) -> str:
     if not clear:
         return "no clear change"
-    pref = PREFERRED.get(metric)
-    if pref is None:
+    pref = PREFERRED.get(metric, "none")
+    if pref == "none":
         return "changed"
     if pref == "higher":
         good = median_b > median_a
@@ -268,7 +220,7 @@ def plain_summary(changes: pd.DataFrame, *, max_items: int = 6) -> list[str]:
     clear = clear.sort_values(["_size", "_order"], ascending=[False, True], kind="stable")
     lines = []
     for _, c in clear.head(max_items).iterrows():
-        name, unit = LABELS.get(c["metric"], (c["metric"], ""))
+        name, unit = _name_unit(c["metric"])
         d = 0 if unit in ("spm", "ms", "W", "bpm") else 1
         ci = f"95 % CI {c['ci_low']:+.{d}f} to {c['ci_high']:+.{d}f}"
         if c["metric"] == "overstride_cm" and abs(c["median_b"]) < abs(c["median_a"]):
@@ -280,12 +232,12 @@ def plain_summary(changes: pd.DataFrame, *, max_items: int = 6) -> list[str]:
         lines.append(f"{text}: {c['verdict']}, {c['magnitude']} effect")
     rest = clear.iloc[max_items:]
     for verdict in ("better", "worse", "changed"):
-        names = [LABELS.get(m, (m, ""))[0] for m in rest.loc[rest["verdict"] == verdict, "metric"]]
+        names = [_name_unit(m)[0] for m in rest.loc[rest["verdict"] == verdict, "metric"]]
         if names:
             lines.append(f"also {verdict}: {', '.join(names)}")
     unclear = changes[~clear_mask]
     if len(unclear):
-        lines.append("no clear change in " + ", ".join(LABELS.get(m, (m, ""))[0] for m in unclear["metric"]))
+        lines.append("no clear change in " + ", ".join(_name_unit(m)[0] for m in unclear["metric"]))
     return lines
 
 

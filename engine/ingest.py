@@ -37,6 +37,7 @@ def ingest(
     progress: ProgressFn | None = None,
     video: str | Path | None = None,
     work_dir: str | Path | None = None,
+    source_extra: dict | None = None,
 ) -> Ingested:
     """Analyse ``path`` and draw its contact frames.
 
@@ -48,11 +49,13 @@ def ingest(
     work_dir
         Where to write the landmark CSV of a video (default: a temporary folder). The caller keeps
         or stores the files named in ``media`` before the folder goes away.
+    source_extra
+        Facts about the recording for the result's ``source`` (see :func:`engine.sources.analyze`).
     """
     path = Path(path)
     loaded = load(path, kind=kind, progress=progress)
     result = analyze(path, height_cm=height_cm, treadmill_speed_kmh=treadmill_speed_kmh, loaded=loaded,
-                     placement=placement)
+                     placement=placement, source_extra=source_extra)
     media: dict[str, Path] = {"source": path}
     frames: list[KeyFrame] = []
     if loaded.track is not None and result.row_unit == "step":
@@ -69,18 +72,21 @@ def ingest(
 
 
 def reanalyze(kind: str, media: dict[str, Path], *, height_cm: float | None = None,
-              treadmill_speed_kmh: float | None = None, placement: str | None = None) -> Ingested:
+              treadmill_speed_kmh: float | None = None, placement: str | None = None,
+              source: dict | None = None) -> Ingested:
     """Analyse a stored session again from its kept files, with other settings.
 
     A clip's session is re-read from its stored landmarks (the pose model does not run again) and its
-    frames drawn on the stored clip; an IMU session from its recording. A watch file has no settings
-    to change.
+    frames drawn on the stored clip; an IMU session from its recording. ``source`` is the first
+    analysis' source record: the new result keeps its kind, fingerprint and clip, so comparisons see one
+    recording. A watch file has no settings to change.
     """
+    same = {k: source[k] for k in ("kind", "sha256", "clip") if k in (source or {})}
     if kind in ("video", "landmarks") and "landmarks" in media:
         return ingest(media["landmarks"], kind="landmarks", height_cm=height_cm,
-                      treadmill_speed_kmh=treadmill_speed_kmh, video=media.get("video"))
+                      treadmill_speed_kmh=treadmill_speed_kmh, video=media.get("video"), source_extra=same)
     if kind == "imu" and "source" in media:
-        return ingest(media["source"], kind="imu", placement=placement)
+        return ingest(media["source"], kind="imu", placement=placement, source_extra=same)
     if kind == "fit":
         raise BadInputError("a watch file's numbers are the watch's own: there is nothing to analyse again")
     raise BadInputError("the files this session was analysed from are no longer in the library")

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import BadInputError
+from engine.metrics import STEP_COLUMNS
 
 #: The 33 BlazePose landmarks, in MediaPipe's index order, in snake_case.
 LANDMARK_NAMES: tuple[str, ...] = (
@@ -33,19 +34,6 @@ REQUIRED_LANDMARKS: tuple[str, ...] = tuple(
     f"{side}_{part}"
     for part in ("shoulder", "hip", "knee", "ankle", "heel", "foot_index")
     for side in SIDES
-)
-
-#: Columns of the per-step table, in METRICS.md order (``side`` first).
-STEP_COLUMNS: tuple[str, ...] = (
-    "side", "ic_s", "to_s", "cadence_spm", "ground_contact_ms", "flight_ms", "duty_factor_pct",
-    "foot_strike_angle_deg", "foot_strike", "overstride_cm", "shin_angle_deg",
-    "knee_flexion_ic_deg", "lean_deg", "alignment_deg", "trunk_lean_deg", "fall_angle_deg",
-    "pull_ms", "vertical_oscillation_cm", "step_length_cm", "vertical_ratio_pct",
-)
-
-#: Numeric per-step columns that the session summary describes (event times excluded).
-SUMMARY_COLUMNS: tuple[str, ...] = tuple(
-    c for c in STEP_COLUMNS if c not in ("side", "ic_s", "to_s", "foot_strike")
 )
 
 FOOT_STRIKE_CLASSES: tuple[str, ...] = ("rearfoot", "midfoot", "forefoot")
@@ -217,12 +205,6 @@ class LandmarkTrack:
         )
 
 
-def empty_step_table() -> pd.DataFrame:
-    """A per-step table with no rows and the contract's columns."""
-    return pd.DataFrame({c: pd.Series(dtype=object if c in ("side", "foot_strike") else float)
-                         for c in STEP_COLUMNS})
-
-
 def _json_value(value: Any) -> Any:
     """NaN and numpy scalars to plain JSON values (NaN -> null)."""
     if isinstance(value, (np.floating, float)):
@@ -258,6 +240,7 @@ class AnalysisResult:
     warnings: list[str] = field(default_factory=list)
     leanline_version: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    engine: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.leanline_version:
@@ -281,6 +264,8 @@ class AnalysisResult:
             "rows": rows,
             "warnings": list(self.warnings),
         }
+        if self.engine:
+            out["engine"] = _json_value(self.engine)
         if self.extra:
             out["extra"] = _json_value(self.extra)
         return out
@@ -309,4 +294,5 @@ class AnalysisResult:
             warnings=list(data.get("warnings", [])),
             leanline_version=data.get("leanline_version", ""),
             extra=data.get("extra", {}),
+            engine=data.get("engine", {}),
         )

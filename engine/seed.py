@@ -45,8 +45,7 @@ def seed_samples(lib: Library, samples_dir: str | Path) -> list[int]:
         belt_kmh = params.speed_mps * 3.6
         title = f"Treadmill {belt_kmh:.1f} km/h"
         job = ingest(pose, kind="landmarks", height_cm=SAMPLE_HEIGHT_CM, treadmill_speed_kmh=belt_kmh,
-                     video=clip if clip.is_file() else None)
-        job.result.source["clip"] = clip.name
+                     video=clip if clip.is_file() else None, source_extra={"clip": clip.name})
         ids.append(lib.save_session(job.result, athlete=SAMPLE_ATHLETE, title=title, label=label, session_date=day,
                                     tags=["sample"], source_name=pose.name, height_cm=SAMPLE_HEIGHT_CM,
                                     key_frames=job.key_frames, media=job.media))

@@ -225,9 +225,8 @@ if stored.kind in ("video", "landmarks", "imu"):
                 try:
                     with st.spinner("Analysing ..."):
                         job = reanalyze(stored.kind, stored.media, height_cm=new_height or None,
-                                        treadmill_speed_kmh=new_belt or None, placement=new_placement)
-                        # the same recording: keep its kind and fingerprint, so comparisons see one source
-                        job.result.source.update({k: res.source[k] for k in ("kind", "sha256", "clip") if k in res.source})
+                                        treadmill_speed_kmh=new_belt or None, placement=new_placement,
+                                        source=res.source)
                         changed = (f"{new_placement} placement" if new_placement else
                                    f"{new_height:.0f} cm" if new_height else "no height")
                         sid = lib.save_session(job.result, athlete=stored.athlete, title=f"{stored.title} ({changed})",

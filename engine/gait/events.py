@@ -569,6 +569,9 @@ def steady_event_timing(
         good = to > ic
         out.loc[sel, "ic_idx"] = np.where(good, ic, out.loc[sel, "ic_idx"])
         out.loc[sel, "to_idx"] = np.where(good, to, out.loc[sel, "to_idx"])
+        anchored = (ic_near[1] if ic_near else np.zeros(good.size, bool)) | (to_near[1] if to_near else False)
+        if "event_method" in out.columns:
+            out.loc[sel, "event_method"] = np.where(good & anchored, "steady_lag", out.loc[sel, "event_method"])
         moved += n_ic + n_to
     return out.sort_values("ic_idx").reset_index(drop=True), moved
 

@@ -60,7 +60,9 @@ from scipy.signal import butter, find_peaks, sosfiltfilt, welch
 from engine.errors import NotRunningError, TooFewContactsError
 from engine.gait.metrics import classify_foot_strike
 from engine.gait.summary import summarize
-from engine.model import AnalysisResult, STEP_COLUMNS
+from engine.metrics import STEP_COLUMNS
+from engine.model import AnalysisResult
+from engine.provenance import engine_info
 from engine.sources.imu import G, PLACEMENTS, ImuSignal
 
 MIN_RUNNING_SPM = 135.0
@@ -195,6 +197,7 @@ def _rows(n: int) -> pd.DataFrame:
     rows = pd.DataFrame(np.nan, index=range(n), columns=list(STEP_COLUMNS))
     rows["side"] = "both"              # a single sensor does not tell the feet apart
     rows["foot_strike"] = None
+    rows["event_method"] = "imu"
     return rows
 
 
@@ -254,7 +257,7 @@ def _mark_rows(times: np.ndarray, per_stride: bool) -> pd.DataFrame:
     return rows
 
 
-def analyze_imu(sig: ImuSignal, *, placement: str, lowpass_hz: float = 5.0) -> AnalysisResult:
+def analyze_imu(sig: ImuSignal, *, placement: str, lowpass_hz: float = 5.0, source: dict | None = None) -> AnalysisResult:
     """One row per step (waist) or per contact of the sensor's foot (foot) with what the placement measures."""
     if placement not in PLACEMENTS:
         raise ValueError(f"placement must be one of {PLACEMENTS}, got {placement!r}")
@@ -294,7 +297,9 @@ def analyze_imu(sig: ImuSignal, *, placement: str, lowpass_hz: float = 5.0) -> A
     summary["cadence_spectrum_spm"] = spm_spectrum
     reader_notes = list(sig.meta.get("warnings", []))
     return AnalysisResult(
-        source={"kind": "imu", "fps": fs, "duration_s": sig.duration_s, "samples": int(len(sig.time_s))},
+        source={"kind": "imu", **(source or {}), "fps": fs, "duration_s": sig.duration_s,
+                "samples": int(len(sig.time_s))},
+        engine=engine_info(),
         rows=rows,
         summary=summary,
         settings={"placement": placement, "rate_hz": fs, "lowpass_hz": lowpass_hz,

@@ -13,7 +13,7 @@ import pandas as pd
 
 from engine.gait.frame import Scale
 from engine.gait.signal import cubic_at, interp_at
-from engine.model import STEP_COLUMNS
+from engine.metrics import STEP_COLUMNS
 
 REARFOOT_MIN_DEG = 8.0    # Altman & Davis 2012: strike angle above this is a rearfoot strike
 FOREFOOT_MAX_DEG = -1.6   # ... below this a forefoot strike; between, midfoot

@@ -6,16 +6,18 @@ import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from engine.errors import BadInputError, NotRunningError, TooFewContactsError
 from engine.gait.events import (ContactDetector, SoleEdges, foot_point, merge_split_contacts, sole_edges,
                                  steady_event_timing, stride_anchored_contacts, stride_frequency_hz)
-from engine.gait.frame import (Scale, detect_orientation, ground_tilt_deg, leg_length_px, level_image,
+from engine.gait.frame import (Orientation, Scale, detect_orientation, ground_tilt_deg, leg_length_px, level_image,
                                scale_from_height, to_runner_frame)
 from engine.gait.metrics import compute_step_table, flat_foot_offset_deg
 from engine.gait.signal import bridge_gaps, effective_cutoff_hz, interp_at, lowpass, noise_sd
 from engine.gait.summary import summarize
-from engine.model import REQUIRED_LANDMARKS, AnalysisResult, LandmarkTrack
+from engine.model import REQUIRED_LANDMARKS, SIDES, AnalysisResult, LandmarkTrack
+from engine.provenance import engine_info
 
 MIN_CONTACTS = 4
 #: Below this many steps a minute the feet's alternation is a walk (the same bound as for IMU data).
@@ -24,6 +26,9 @@ MIN_RUNNING_SPM = 135.0
 FLAT_OFFSET_RANGE_DEG = (-16.0, 8.0)
 #: Used when the flat-foot offset cannot be estimated: the middle of BlazePose's range on drawn figures.
 DEFAULT_FLAT_OFFSET_DEG = -9.0
+#: ``event_method`` of each contact: how its IC and TO were timed (see the strategies below).
+LANDMARK_HEIGHTS, SOLE_EDGES, FORE_AFT_EXTREMES, STEADY_LAG = ("landmark_heights", "sole_edges", "fore_aft_extremes",
+                                                              "steady_lag")
 
 
 @dataclass(frozen=True)
@@ -74,47 +79,44 @@ def _runner_points(xy_px: np.ndarray, names: list[str], sign: float) -> dict[str
     return rf
 
 
-def analyze_track(
-    track: LandmarkTrack,
-    *,
-    height_cm: float | None = None,
-    treadmill_speed_kmh: float | None = None,
-    settings: GaitSettings | None = None,
-    world_px_per_cm: float | None = None,
-) -> AnalysisResult:
-    """Analyse a side-view landmark track of a runner.
+@dataclass
+class PreparedTrack:
+    """A track made ready for event timing: uniform samples, gaps bridged, smoothed, levelled, in the
+    runner frame (x forward, y up, pixels)."""
 
-    Parameters
-    ----------
-    height_cm : runner's standing height; lengths are in cm only when a scale is known.
-    treadmill_speed_kmh : belt speed, for step length on a treadmill.
-    world_px_per_cm : scale from pose world landmarks, used when no height is given.
+    t: np.ndarray
+    fs: float
+    px: dict[str, np.ndarray]                 # smoothed image pixels, per landmark
+    rf: dict[str, np.ndarray]                 # runner frame, smoothed
+    rf_raw: dict[str, np.ndarray]             # runner frame, gaps bridged, unsmoothed
+    leg_px: float
+    orient: Orientation
+    tilt_deg: float
+    noise_px: float                           # the foot landmarks' jitter (raw)
+    noise_smoothed_px: float                  # what the low-pass leaves of it
+    warnings: list[str] = field(default_factory=list)
 
-    Raises
-    ------
-    NotRunningError : no flight phase (walking).
-    TooFewContactsError : fewer than four ground contacts.
-    """
-    settings = settings or GaitSettings()
-    warnings: list[str] = []
+
+def prepare_track(track: LandmarkTrack, settings: GaitSettings) -> PreparedTrack:
+    """Uniform grid, gaps, low-pass, orientation, ground level and noise: everything event timing needs."""
     if len(track) < 10:
         raise BadInputError(f"the landmark track has only {len(track)} samples; at least a second of running is needed")
     t, xy_raw, fs = _uniform(track)
     if fs < 15:
         raise BadInputError(f"the landmarks are sampled at {fs:.1f} Hz; at least 15 Hz is needed to time ground contacts")
-
     names = list(track.names)
     xy_b = bridge_gaps(xy_raw, t, max_gap_ms=settings.max_gap_ms)
     xy_s = lowpass(xy_b, sample_rate_hz=fs, cutoff_hz=settings.cutoff_hz)
     px = {n: xy_s[:, names.index(n), :] for n in names}
-    missing_share = float(np.mean(~np.isfinite(xy_raw[:, [names.index(n) for n in REQUIRED_LANDMARKS]]).any(axis=(1, 2))))
+    required = [names.index(n) for n in REQUIRED_LANDMARKS]
+    missing_share = float(np.mean(~np.isfinite(xy_raw[:, required]).any(axis=(1, 2))))
     if missing_share > 0.5:
         raise BadInputError(f"the runner's legs and trunk are missing in {missing_share:.0%} of the samples")
-
     leg_px = leg_length_px(px)
     if not math.isfinite(leg_px) or leg_px <= 0:
         raise BadInputError("hips, knees and ankles are never seen together; cannot size the runner")
     orient = detect_orientation(px, t, leg_px)
+    warnings = []
     if orient.facing_agrees_with_travel is False:
         warnings.append("the runner's feet point against the direction of travel; direction taken from travel")
     tilt = ground_tilt_deg(0.5 * (px["left_hip"] + px["right_hip"])) if orient.overground else float("nan")
@@ -127,151 +129,232 @@ def analyze_track(
         if abs(tilt) >= 1.0:
             warnings.append(f"the ground runs {abs(tilt):.1f} deg off the image's horizontal (the camera is not "
                             "level); the picture was levelled, so angles are measured from the ground's vertical")
-    rf = _runner_points(xy_s, names, orient.sign)            # smoothed
-    rf_raw = _runner_points(xy_b, names, orient.sign)        # gaps bridged, unsmoothed
-
-    raw_feet = np.stack([xy_b[:, names.index(f"{s}_{p}"), 1] for s in ("left", "right") for p in ("heel", "foot_index")], 1)
-    smooth_feet = np.stack([px[f"{s}_{p}"][:, 1] for s in ("left", "right") for p in ("heel", "foot_index")], 1)
-    noise = noise_sd(raw_feet, smooth_feet, sample_rate_hz=fs, cutoff_hz=settings.cutoff_hz)
+    feet = [names.index(f"{s}_{p}") for s in SIDES for p in ("heel", "foot_index")]
+    noise = noise_sd(xy_b[:, feet, 1], xy_s[:, feet, 1], sample_rate_hz=fs, cutoff_hz=settings.cutoff_hz)
     # the smoothed signal keeps the share fc / nyquist of the noise's variance
     fc = effective_cutoff_hz(settings.cutoff_hz, fs) or 0.5 * fs
-    noise_smoothed = noise * math.sqrt(fc / (0.5 * fs))
+    return PreparedTrack(t=t, fs=fs, px=px, rf=_runner_points(xy_s, names, orient.sign),
+                         rf_raw=_runner_points(xy_b, names, orient.sign), leg_px=leg_px, orient=orient,
+                         tilt_deg=tilt, noise_px=noise, noise_smoothed_px=noise * math.sqrt(fc / (0.5 * fs)),
+                         warnings=warnings)
 
-    def detect(edges: dict[str, SoleEdges] | None = None, rough: bool = False):
-        smooth, raw = _sole_heights(rf, edges), _sole_heights(rf_raw, edges)
-        found = settings.detector.detect(
-            heel_y=smooth[0], toe_y=smooth[1], heel_y_raw=raw[0], toe_y_raw=raw[1],
-            sample_rate_hz=fs, leg_px=leg_px, noise_px=noise_smoothed, raw_noise_px=noise, rough=rough,
-        )
-        return found, smooth, raw
 
+@dataclass
+class TimedContacts:
+    """The contacts (``side``, ``ic_idx``, ``to_idx``, ``event_method``) and what timing them showed."""
+
+    contacts: pd.DataFrame
+    info: dict
+    heel_h: dict[str, np.ndarray]             # heights above ground of the back and front contact points
+    toe_h: dict[str, np.ndarray]
+    warnings: list[str] = field(default_factory=list)
+
+
+def _detect(prep: PreparedTrack, settings: GaitSettings, edges: dict[str, SoleEdges] | None = None,
+            rough: bool = False):
+    smooth, raw = _sole_heights(prep.rf, edges), _sole_heights(prep.rf_raw, edges)
+    found = settings.detector.detect(
+        heel_y=smooth[0], toe_y=smooth[1], heel_y_raw=raw[0], toe_y_raw=raw[1], sample_rate_hz=prep.fs,
+        leg_px=prep.leg_px, noise_px=prep.noise_smoothed_px, raw_noise_px=prep.noise_px, rough=rough)
+    return found, smooth, raw
+
+
+def height_contacts(prep: PreparedTrack, settings: GaitSettings) -> TimedContacts:
+    """Strategy 1, the default: contacts where the foot's lowest point is at ground level, each event timed
+    by a hinge fit between frames (:class:`ContactDetector`), on the sole's edges where the foot's rolls
+    show them (:func:`sole_edges`), on the heel and toe landmarks otherwise.
+
+    ++ exact on clean tracks (IC within a millisecond at 60-240 fps); -- pose jitter in the foot heights
+    moves single events, and a half-hidden far foot can make contacts go missing (strategies 2 and 3).
+    """
     # a first look at the contacts on the heel and toe landmarks shows the rolls that locate the sole's
     # edges; the events are timed on the edges where found: the landmarks sit above and inside the shoe
     # and keep moving as it rolls after landing and before the toe leaves
-    first, _, _ = detect(rough=True)
-    src = rf_raw if first[2]["clean"] else rf
+    first, _, _ = _detect(prep, settings, rough=True)
+    src = prep.rf_raw if first[2]["clean"] else prep.rf
     edges = {s: sole_edges(src[f"{s}_heel"], src[f"{s}_foot_index"], first[0][first[0]["side"] == s],
-                           sample_rate_hz=fs) for s in ("left", "right")}
+                           sample_rate_hz=prep.fs) for s in SIDES}
     found_edges = any(e.rear or e.front for e in edges.values())
-    (contacts, event_warnings, info), (heel_y, toe_y), raw_heights = detect(edges if found_edges else None)
+    (contacts, warnings, info), (heel_y, toe_y), raw = _detect(prep, settings, edges if found_edges else None)
     # the edges lift off more gently than the landmarks: a contact at the very end of the track may
     # now run into it, so only contacts a second or more inside the track are compared
-    inner = lambda c: int(np.sum((c["ic_idx"] > fs) & (c["ic_idx"] < t.size - fs)))
-    if found_edges and inner(contacts) < inner(first[0]):
-        (contacts, event_warnings, info), (heel_y, toe_y), raw_heights = detect()
+    if found_edges and _inner(contacts, prep) < _inner(first[0], prep):
+        (contacts, warnings, info), (heel_y, toe_y), raw = _detect(prep, settings)
         found_edges = False
+    on_edges = {s: bool(found_edges and (edges[s].rear or edges[s].front)) for s in SIDES}
     if found_edges:
         info["sole_edges"] = {s: {"rear": e.rear, "front": e.front} for s, e in edges.items()}
     levels = info["levels_px"]
-    heel_h = {s: heel_y[s] - levels[s]["heel"] for s in ("left", "right")}
-    toe_h = {s: toe_y[s] - levels[s]["foot_index"] for s in ("left", "right")}
-    # the feet's fore-aft positions relative to the hips: their extremes anchor contacts on noisy tracks
-    heel_fwd = {s: rf[f"{s}_heel"][:, 0] - rf["mid_hip"][:, 0] for s in ("left", "right")}
-    toe_fwd = {s: rf[f"{s}_foot_index"][:, 0] - rf["mid_hip"][:, 0] for s in ("left", "right")}
-    stride_hz = stride_frequency_hz(rf["left_ankle"][:, 0], rf["right_ankle"][:, 0], fs)
-    if np.isfinite(stride_hz) and len(contacts):
-        contacts, joined = merge_split_contacts(contacts, min_stride_samples=fs / stride_hz)
+    info["raw_heights"] = ({s: raw[0][s] - levels[s]["heel"] for s in SIDES},
+                           {s: raw[1][s] - levels[s]["foot_index"] for s in SIDES})
+    contacts["event_method"] = [SOLE_EDGES if on_edges[s] else LANDMARK_HEIGHTS for s in contacts["side"]]
+    return TimedContacts(contacts=contacts, info=info, warnings=warnings,
+                         heel_h={s: heel_y[s] - levels[s]["heel"] for s in SIDES},
+                         toe_h={s: toe_y[s] - levels[s]["foot_index"] for s in SIDES})
+
+
+def _inner(contacts: pd.DataFrame, prep: PreparedTrack) -> int:
+    return int(np.sum((contacts["ic_idx"] > prep.fs) & (contacts["ic_idx"] < prep.t.size - prep.fs)))
+
+
+def _fore_aft(prep: PreparedTrack) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The feet's forward positions relative to the hips: their extremes anchor contacts on noisy tracks."""
+    rf = prep.rf
+    return ({s: rf[f"{s}_heel"][:, 0] - rf["mid_hip"][:, 0] for s in SIDES},
+            {s: rf[f"{s}_foot_index"][:, 0] - rf["mid_hip"][:, 0] for s in SIDES})
+
+
+def anchored_contacts(prep: PreparedTrack, timed: TimedContacts, stride_hz: float) -> pd.DataFrame:
+    """Strategy 2: contacts anchored on the feet's forward-backward extremes (Zeni et al. 2008) plus one lag
+    to the events (:func:`stride_anchored_contacts`).
+
+    ++ finds every contact where the foot heights are too noisy or a foot is half hidden; -- contact and
+    flight times are approximate (one lag for the session).
+    """
+    heel_fwd, toe_fwd = _fore_aft(prep)
+    out = stride_anchored_contacts(
+        heel_fwd=heel_fwd, toe_fwd=toe_fwd, toe_height=timed.toe_h,
+        low_height={s: np.fmin(timed.heel_h[s], timed.toe_h[s]) for s in SIDES},
+        sample_rate_hz=prep.fs, stride_s=1.0 / stride_hz, leg_px=prep.leg_px, tol_px=timed.info["contact_tol_px"])
+    out["event_method"] = FORE_AFT_EXTREMES
+    return out
+
+
+def steady_contacts(prep: PreparedTrack, timed: TimedContacts, stride_hz: float) -> tuple[pd.DataFrame, int]:
+    """Strategy 3, on jittery tracks: each event timed by its foot's fore-aft extreme plus that foot's typical
+    lag (:func:`steady_event_timing`).
+
+    ++ pose jitter no longer makes step times alternate; -- a real step-to-step change in the lag is
+    averaged away.
+    """
+    heel_fwd, toe_fwd = _fore_aft(prep)
+    raw_rear, raw_front = timed.info["raw_heights"]
+    return steady_event_timing(
+        timed.contacts, heel_fwd=heel_fwd, toe_fwd=toe_fwd, sample_rate_hz=prep.fs, stride_s=1.0 / stride_hz,
+        leg_px=prep.leg_px, heel_height=raw_rear, toe_height=raw_front, tol_px=timed.info["contact_tol_px"])
+
+
+def time_contacts(prep: PreparedTrack, settings: GaitSettings) -> TimedContacts:
+    """Every ground contact, by the strategy the track's quality calls for; raises for a walk or too few."""
+    timed = height_contacts(prep, settings)
+    t, fs = prep.t, prep.fs
+    stride_hz = stride_frequency_hz(prep.rf["left_ankle"][:, 0], prep.rf["right_ankle"][:, 0], fs)
+    if np.isfinite(stride_hz) and len(timed.contacts):
+        methods = dict(zip(timed.contacts["side"], timed.contacts["event_method"]))
+        timed.contacts, joined = merge_split_contacts(timed.contacts, min_stride_samples=fs / stride_hz)
+        timed.contacts["event_method"] = timed.contacts["side"].map(methods)
         if joined:
-            event_warnings.append(f"{joined} contact{'s' if joined > 1 else ''} cut in two by a glitch in the "
+            timed.warnings.append(f"{joined} contact{'s' if joined > 1 else ''} cut in two by a glitch in the "
                                   "landmarks joined again")
-    if _implausible(contacts, t, fs, stride_hz):
+    if _implausible(timed.contacts, t, fs, stride_hz):
         if 120.0 * stride_hz < MIN_RUNNING_SPM:
             raise NotRunningError(f"this looks like walking, not running: the feet alternate at "
                                   f"{120.0 * stride_hz:.0f} steps/min (running is above {MIN_RUNNING_SPM:.0f})")
-        anchored = stride_anchored_contacts(
-            heel_fwd=heel_fwd, toe_fwd=toe_fwd, toe_height=toe_h,
-            low_height={s: np.fmin(heel_h[s], toe_h[s]) for s in ("left", "right")},
-            sample_rate_hz=fs, stride_s=1.0 / stride_hz, leg_px=leg_px, tol_px=info["contact_tol_px"],
-        )
-        if len(anchored) > len(contacts):
-            warnings.append(
-                f"the foot heights are too noisy to time contacts ({len(contacts)} found where the feet's "
+        anchored = anchored_contacts(prep, timed, stride_hz)
+        if len(anchored) > len(timed.contacts):
+            timed.warnings = [w for w in timed.warnings if "was dropped" not in w]
+            timed.warnings.insert(0, (
+                f"the foot heights are too noisy to time contacts ({len(timed.contacts)} found where the feet's "
                 f"alternation says about {(t[-1] - t[0]) * 2 * stride_hz:.0f}); contacts are anchored on the "
                 "feet's forward-backward motion instead (Zeni et al. 2008), so contact and flight times are "
-                "approximate")
-            contacts, event_warnings = anchored, [w for w in event_warnings if "was dropped" not in w]
-    elif not info["clean"] and np.isfinite(stride_hz) and len(contacts) >= MIN_CONTACTS:
-        raw_rear, raw_front = raw_heights
-        contacts, retimed = steady_event_timing(
-            contacts, heel_fwd=heel_fwd, toe_fwd=toe_fwd, sample_rate_hz=fs, stride_s=1.0 / stride_hz, leg_px=leg_px,
-            heel_height={s: raw_rear[s] - levels[s]["heel"] for s in ("left", "right")},
-            toe_height={s: raw_front[s] - levels[s]["foot_index"] for s in ("left", "right")},
-            tol_px=info["contact_tol_px"],
-        )
-        info["retimed_events"] = retimed
-    warnings.extend(event_warnings)
-    if len(contacts) < MIN_CONTACTS:
+                "approximate"))
+            timed.info["anchored"] = True
+            timed.contacts = anchored
+    elif not timed.info["clean"] and np.isfinite(stride_hz) and len(timed.contacts) >= MIN_CONTACTS:
+        timed.contacts, timed.info["retimed_events"] = steady_contacts(prep, timed, stride_hz)
+    if len(timed.contacts) < MIN_CONTACTS:
+        n = len(timed.contacts)
         raise TooFewContactsError(
-            f"found {len(contacts)} ground contact{'s' if len(contacts) != 1 else ''} in "
-            f"{t[-1] - t[0]:.1f} s; at least {MIN_CONTACTS} are needed (is the runner's whole body "
-            "in view, from the side, for a few strides?)"
-        )
-    _check_running(contacts, t, fs)
+            f"found {n} ground contact{'s' if n != 1 else ''} in {t[-1] - t[0]:.1f} s; at least {MIN_CONTACTS} "
+            "are needed (is the runner's whole body in view, from the side, for a few strides?)")
+    _check_running(timed.contacts, t, fs)
+    return timed
 
-    if info["clean"]:
-        # on a clean track, read the metrics off the unsmoothed landmarks: a 12 Hz low-pass blurs the
-        # foot's fast rotation just after contact by a degree or two
-        rf = rf_raw
+
+def _foot_offset(points: dict[str, np.ndarray], timed: TimedContacts, warnings: list[str]) -> tuple[float, str, int]:
+    """The flat-foot offset (degrees), where it came from, and the samples it rests on."""
     offset, n_flat = flat_foot_offset_deg(
-        {s: rf[f"{s}_heel"] for s in ("left", "right")},
-        {s: rf[f"{s}_foot_index"] for s in ("left", "right")},
-        heel_h, toe_h, contacts, tol_px=0.5 * info["contact_tol_px"],
-    )
-    offset_source = "flat mid-stance frames"
-    if not math.isfinite(offset) or not FLAT_OFFSET_RANGE_DEG[0] <= offset <= FLAT_OFFSET_RANGE_DEG[1]:
-        found = f"{offset:.1f} deg" if math.isfinite(offset) else "no flat frames"
-        warnings.append(
-            f"the flat-foot offset could not be estimated ({found}): the heel does not seem to come "
-            f"down in stance; foot strike angles use the typical {DEFAULT_FLAT_OFFSET_DEG:.0f} deg"
-        )
-        offset, offset_source = DEFAULT_FLAT_OFFSET_DEG, "default"
+        {s: points[f"{s}_heel"] for s in SIDES}, {s: points[f"{s}_foot_index"] for s in SIDES},
+        timed.heel_h, timed.toe_h, timed.contacts, tol_px=0.5 * timed.info["contact_tol_px"])
+    if math.isfinite(offset) and FLAT_OFFSET_RANGE_DEG[0] <= offset <= FLAT_OFFSET_RANGE_DEG[1]:
+        return offset, "flat mid-stance frames", n_flat
+    found = f"{offset:.1f} deg" if math.isfinite(offset) else "no flat frames"
+    warnings.append(f"the flat-foot offset could not be estimated ({found}): the heel does not seem to come "
+                    f"down in stance; foot strike angles use the typical {DEFAULT_FLAT_OFFSET_DEG:.0f} deg")
+    return DEFAULT_FLAT_OFFSET_DEG, "default", n_flat
 
-    height_cm = height_cm or track.meta.get("height_cm")
-    scale: Scale | None = None
+
+def _length_scale(px: dict[str, np.ndarray], height_cm: float | None, world_px_per_cm: float | None,
+                  warnings: list[str]) -> Scale | None:
     if height_cm:
         if not 80 <= float(height_cm) <= 250:
             raise BadInputError(f"height {height_cm} cm is outside 80-250 cm; give the height in centimetres")
-        scale = scale_from_height(px, float(height_cm))
-    elif world_px_per_cm:
-        scale = Scale(px_per_cm=world_px_per_cm, source="world_landmarks")
-    else:
-        warnings.append("no runner height given: lengths (overstride, oscillation, step length) are left empty; "
-                        "pass --height-cm")
-    belt = treadmill_speed_kmh / 3.6 if treadmill_speed_kmh else None
-    if not orient.overground and scale is not None and belt is None:
-        warnings.append("treadmill run without a belt speed: step length and vertical ratio are left empty")
+        return scale_from_height(px, float(height_cm))
+    if world_px_per_cm:
+        return Scale(px_per_cm=world_px_per_cm, source="world_landmarks")
+    warnings.append("no runner height given: lengths (overstride, oscillation, step length) are left empty; "
+                    "pass --height-cm")
+    return None
 
+
+def analyze_track(
+    track: LandmarkTrack,
+    *,
+    height_cm: float | None = None,
+    treadmill_speed_kmh: float | None = None,
+    settings: GaitSettings | None = None,
+    world_px_per_cm: float | None = None,
+    source: dict | None = None,
+) -> AnalysisResult:
+    """Analyse a side-view landmark track of a runner: prepare, time the contacts, measure, summarise.
+
+    Parameters
+    ----------
+    height_cm : runner's standing height; lengths are in cm only when a scale is known.
+    treadmill_speed_kmh : belt speed, for step length on a treadmill.
+    world_px_per_cm : scale from pose world landmarks, used when no height is given.
+    source : what the track was read from (path, kind, hash ...); the track's timing is added to it.
+
+    Raises
+    ------
+    NotRunningError : no flight phase (walking).
+    TooFewContactsError : fewer than four ground contacts.
+    """
+    settings = settings or GaitSettings()
+    prep = prepare_track(track, settings)
+    timed = time_contacts(prep, settings)
+    warnings = prep.warnings + timed.warnings
+    # on a clean track, read the metrics off the unsmoothed landmarks: a 12 Hz low-pass blurs the
+    # foot's fast rotation just after contact by a degree or two
+    points = prep.rf_raw if timed.info["clean"] else prep.rf
+    offset, offset_source, n_flat = _foot_offset(points, timed, warnings)
+    height_cm = height_cm or track.meta.get("height_cm")
+    scale = _length_scale(prep.px, height_cm, world_px_per_cm, warnings)
+    belt = treadmill_speed_kmh / 3.6 if treadmill_speed_kmh else None
+    if not prep.orient.overground and scale is not None and belt is None:
+        warnings.append("treadmill run without a belt speed: step length and vertical ratio are left empty")
+    t, contacts = prep.t, timed.contacts
     step_s = np.median(np.diff(np.interp(contacts["ic_idx"], np.arange(t.size), t)))
-    rows = compute_step_table(
-        rf, t, contacts, scale=scale, overground=orient.overground, belt_speed_mps=belt,
-        flat_foot_offset_deg=offset, max_step_s=1.6 * float(step_s),
-    )
+    rows = compute_step_table(points, t, contacts, scale=scale, overground=prep.orient.overground,
+                              belt_speed_mps=belt, flat_foot_offset_deg=offset, max_step_s=1.6 * float(step_s))
+    rows["event_method"] = contacts["event_method"].to_numpy()
     summary = summarize(rows)
-    summary["flat_foot_offset_deg"] = offset
-    summary["flat_foot_offset_source"] = offset_source
-    summary["overground"] = orient.overground
+    summary.update(flat_foot_offset_deg=offset, flat_foot_offset_source=offset_source,
+                   overground=prep.orient.overground)
     return AnalysisResult(
-        source={"fps": float(fs), "duration_s": float(t[-1] - t[0]), "samples": int(len(track))},
-        rows=rows,
-        summary=summary,
-        settings={
-            **settings.get_params(),
-            "height_cm": float(height_cm) if height_cm else None,
-            "treadmill_speed_kmh": treadmill_speed_kmh,
-        },
-        direction=orient.direction,
-        scale_source=scale.source if scale else None,
-        warnings=warnings,
-        extra={
-            "px_per_cm": scale.px_per_cm if scale else None,
-            "leg_length_px": leg_px,
-            "noise_px": noise,
-            "contact_tol_px": info["contact_tol_px"],
-            "flat_foot_samples": n_flat,
-            "clean_track": info["clean"],
-            "ground_tilt_deg": tilt if math.isfinite(tilt) else None,
-            "sole_edges": info.get("sole_edges"),
-            "retimed_events": info.get("retimed_events", 0),
+        source={**(source or {}), "fps": float(prep.fs), "duration_s": float(t[-1] - t[0]), "samples": int(len(track)),
+                "image_width": track.image_width, "image_height": track.image_height},
+        rows=rows, summary=summary, warnings=warnings,
+        settings={**settings.get_params(), "height_cm": float(height_cm) if height_cm else None,
+                  "treadmill_speed_kmh": treadmill_speed_kmh},
+        direction=prep.orient.direction, scale_source=scale.source if scale else None,
+        engine=engine_info(), extra={
+            "px_per_cm": scale.px_per_cm if scale else None, "leg_length_px": prep.leg_px, "noise_px": prep.noise_px,
+            "contact_tol_px": timed.info["contact_tol_px"], "flat_foot_samples": n_flat,
+            "clean_track": timed.info["clean"],
+            "ground_tilt_deg": prep.tilt_deg if math.isfinite(prep.tilt_deg) else None,
+            "sole_edges": timed.info.get("sole_edges"), "retimed_events": timed.info.get("retimed_events", 0),
+            "event_methods": contacts["event_method"].value_counts().to_dict(),
         },
     )
 

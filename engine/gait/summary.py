@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.model import FOOT_STRIKE_CLASSES, SUMMARY_COLUMNS
+from engine.metrics import SUMMARY_COLUMNS
+from engine.model import FOOT_STRIKE_CLASSES
 
 
 def describe(values: pd.Series | np.ndarray) -> dict[str, float | int | None]:

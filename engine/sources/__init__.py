@@ -135,39 +135,29 @@ def analyze(
     loaded: Loaded | None = None,
     placement: str | None = None,
     acc_unit: str = "auto",
+    source_extra: dict | None = None,
 ) -> AnalysisResult:
     """Read any supported source and analyse it; the result carries the source's provenance.
 
-    Pass ``loaded`` (from :func:`load`) to analyse an already-read source again with other settings.
+    Pass ``loaded`` (from :func:`load`) to analyse an already-read source again with other settings;
+    ``source_extra`` adds facts to the result's ``source`` record (e.g. the clip a landmark CSV came from).
     """
     path = Path(path)
     src = loaded or load(path, kind=kind, progress=progress, pose_settings=pose_settings, acc_unit=acc_unit)
+    source = {"path": str(path), "kind": src.kind, "sha256": src.sha256, **(source_extra or {})}
     if src.kind == "fit":
         from engine.sources.fit import read_fit
 
-        return read_fit(path, sha256=src.sha256)
+        return read_fit(path, source=source)
     if src.kind == "imu":
         from engine.gait.imu import analyze_imu
         from engine.sources.imu import PLACEMENTS
 
         if placement not in PLACEMENTS:
             raise BadInputError(f"{path.name}: say where the sensor was worn: --placement {'|'.join(PLACEMENTS)}")
-        result = analyze_imu(src.imu, placement=placement)
-        result.source.update({"path": str(path), "sha256": src.sha256})
-        return result
-    track = src.track
-    result = analyze_track(track, height_cm=height_cm, treadmill_speed_kmh=treadmill_speed_kmh, settings=settings,
-                           world_px_per_cm=src.world_px_per_cm)
-    result.source = {
-        "path": str(path),
-        "kind": src.kind,
-        "sha256": src.sha256,
-        "fps": result.source.get("fps"),
-        "duration_s": result.source.get("duration_s"),
-        "samples": result.source.get("samples"),
-        "image_width": track.image_width,
-        "image_height": track.image_height,
-    }
+        return analyze_imu(src.imu, placement=placement, source=source)
+    result = analyze_track(src.track, height_cm=height_cm, treadmill_speed_kmh=treadmill_speed_kmh, settings=settings,
+                           world_px_per_cm=src.world_px_per_cm, source=source)
     result.warnings = src.warnings + result.warnings
     if src.report:
         result.extra["pose"] = src.report

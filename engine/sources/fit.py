@@ -19,6 +19,7 @@ import pandas as pd
 
 from engine.errors import BadInputError, NotRunningError
 from engine.model import AnalysisResult
+from engine.provenance import engine_info
 
 #: FIT record field -> (column, factor)
 _RECORD_FIELDS = {
@@ -152,7 +153,7 @@ def _records_frame(records: list[dict], dev_names: dict[int, str]) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def read_fit(path: str | Path, *, sha256: str = "", reader: str = "auto") -> AnalysisResult:
+def read_fit(path: str | Path, *, sha256: str = "", reader: str = "auto", source: dict | None = None) -> AnalysisResult:
     """Read a FIT activity's running sessions into a record-per-row result.
 
     ``reader``: ``auto`` (Garmin's SDK, fitdecode where the SDK cannot read the file), ``sdk`` or
@@ -210,9 +211,10 @@ def read_fit(path: str | Path, *, sha256: str = "", reader: str = "auto") -> Ana
                         f"it has {', '.join(have)}")
     summary = summarize_records(frame)
     return AnalysisResult(
-        source={"path": str(path), "kind": "fit", "sha256": sha256, "fps": None,
+        source={"path": str(path), "kind": "fit", "sha256": sha256, **(source or {}), "fps": None,
                 "duration_s": float(frame.time_s.iloc[-1]), "samples": int(len(frame)),
                 "start": t0.isoformat(), "legs": legs, "laps": laps},
+        engine=engine_info(),
         rows=frame,
         summary=summary,
         settings={},

@@ -32,7 +32,8 @@ import pandas as pd
 from scipy.optimize import brentq
 
 from engine import anthropometry as anth
-from engine.model import LANDMARK_NAMES, STEP_COLUMNS, LandmarkTrack
+from engine.metrics import STEP_COLUMNS
+from engine.model import LANDMARK_NAMES, LandmarkTrack
 
 # Shoe geometry in the foot frame (origin at the ankle joint, x along the sole, y up), as fractions
 # of standing height. The sole is ANKLE_HEIGHT below the ankle.
