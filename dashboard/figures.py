@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from engine.compare import base_verdict
 from engine.metrics import BANDS, CARDS, LAP_COLUMNS, RECORD_CHARTS, TIMELINE, Metric, band_of, lookup
 from engine.metrics import label as registry_label
 
@@ -188,7 +189,7 @@ def change_figure(changes: pd.DataFrame) -> go.Figure:
         x.append(c["diff"])
         lo.append(c["diff"] - c["ci_low"])
         hi.append(c["ci_high"] - c["diff"])
-        colours.append(VERDICT_COLOURS.get(c["verdict"], "#7f7f7f"))
+        colours.append(VERDICT_COLOURS.get(base_verdict(c["verdict"]), "#7f7f7f"))
         texts.append(f"{c['diff']:+.{d}f} {unit} [{c['ci_low']:+.{d}f}, {c['ci_high']:+.{d}f}] {c['verdict']}")
     # one panel per row keeps each metric on its own scale
     fig = make_subplots(rows=len(names), cols=1, vertical_spacing=0.012)

@@ -7,6 +7,7 @@ result to stdout and nothing else; everything meant for a person goes to stderr.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import sys
@@ -67,6 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--overlay-out", metavar="OUT.mp4", help="write the clip with the lean line drawn (video input)")
     a.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     a.add_argument("--verbose", action="store_true", help="let MediaPipe and FFmpeg log to stderr")
+    m = sub.add_parser("metrics", help="what every column of a result's rows means")
+    m.add_argument("--json", action="store_true", help="the registry as JSON on stdout, for scripts")
+    c = sub.add_parser("compare", help="before/after statistics of two or more results or stored sessions")
+    c.add_argument("sessions", nargs="+", metavar="A",
+                   help="a result JSON (from analyze --json) or a stored session's id (see --library)")
+    c.add_argument("--json", metavar="OUT", help="write the comparison as JSON to OUT, or '-' for stdout")
+    c.add_argument("--library", metavar="DIR", help="the library folder for session ids (default: the usual one)")
+    c.add_argument("--seed", type=int, default=0, help="bootstrap seed (the same seed gives the same intervals)")
     d = sub.add_parser("dashboard", help="open the browser dashboard")
     d.add_argument("--port", type=_port, default=8501)
     d.add_argument("--address", default="127.0.0.1", help="interface to serve on (default: this machine only)")
@@ -270,6 +279,64 @@ def _terminate(signum, frame) -> None:
     raise SystemExit(128 + signum)
 
 
+def _metrics(args: argparse.Namespace) -> int:
+    from engine.metrics import METRICS, as_json
+
+    if args.json:
+        sys.stdout.write(json.dumps(as_json(), indent=1) + "\n")
+        return 0
+    for m in METRICS:
+        unit = f" [{m.unit}]" if m.unit not in ("–", "") else ""
+        better = "" if m.better == "none" else f"  better: {m.better.replace('_', ' ')}"
+        print(f"{m.name}{unit}  {m.label}{better}\n    {m.definition}" + (f"\n    sign: {m.sign}" if m.sign else "")
+              + (f"\n    Pose target: {m.target}" if m.target else ""))
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from engine.compare import compare_many
+
+    if len(args.sessions) < 2:
+        raise LeanlineError("compare needs at least two results or sessions")
+    named = [_load_result(x, args.library) for x in args.sessions]
+    report = compare_many([r for _, r in named], [n for n, _ in named], seed=args.seed)
+    if args.json:
+        text = json.dumps(report, indent=1, allow_nan=False, default=str)
+        if args.json == "-":
+            sys.stdout.write(text + "\n")
+        else:
+            Path(args.json).write_text(text, encoding="utf-8")
+    out = sys.stderr if args.json == "-" else sys.stdout
+    for w in report["warnings"]:
+        print(f"warning: {w}", file=out)
+    for pair in report["comparisons"]:
+        print(f"\n{pair['before']}  ->  {pair['after']}", file=out)
+        for line in pair["summary"]:
+            print(f"  - {line}", file=out)
+    return 0
+
+
+def _load_result(ref: str, library: str | None):
+    """(name, result) from a result JSON file or a stored session's id."""
+    from engine.model import AnalysisResult
+
+    path = Path(ref)
+    if path.suffix.lower() == ".json" or path.is_file():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise LeanlineError(f"{ref}: not a leanline result ({exc})") from None
+        if not isinstance(data, dict) or "rows" not in data:
+            raise LeanlineError(f"{ref}: not a leanline result (no rows); make one with analyze --json")
+        return path.stem, AnalysisResult.from_dict(data)
+    if not ref.isdigit():
+        raise LeanlineError(f"{ref}: neither a result JSON file nor a session id")
+    from engine.store import Library
+
+    stored = Library(library).session(int(ref))
+    return stored.display_name, stored.result
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     import signal
@@ -280,6 +347,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "analyze":
             return _analyze(args)
+        if args.command == "metrics":
+            return _metrics(args)
+        if args.command == "compare":
+            return _compare(args)
         return _dashboard(args)
     except LeanlineError as exc:
         print(f"leanline: {exc}", file=sys.stderr)

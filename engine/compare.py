@@ -31,6 +31,7 @@ import pandas as pd
 
 from engine.metrics import COMPARED, METRICS, lookup
 from engine.model import AnalysisResult
+from engine.provenance import parameter_differences
 
 #: Which way is better in Pose Method terms, per metric (the registry's ``better``).
 PREFERRED: dict[str, str] = {m.name: m.better for m in METRICS}
@@ -92,6 +93,11 @@ def magnitude(delta: float) -> str:
     if not np.isfinite(d):
         return "n/a"
     return "negligible" if d < 0.147 else "small" if d < 0.33 else "medium" if d < 0.474 else "large"
+
+
+def base_verdict(verdict: str) -> str:
+    """``better`` for ``better (engines differ)``: the category without its caveat."""
+    return verdict.split(" (", 1)[0]
 
 
 def _verdict(metric: str, median_a: float, median_b: float, clear: bool) -> str:
@@ -189,7 +195,11 @@ def provenance_flags(results: list[AnalysisResult], names: list[str] | None = No
             listed = "; ".join(f"{n}: {v if v not in (None, '') else 'none'}" for n, v in values.items())
             flags.append(f"{what} differ ({listed}): differences may come from the analysis, not the runner")
 
-    differs(lambda r: r.leanline_version, "engine versions")
+    differs(lambda r: (r.engine or {}).get("version") or r.leanline_version, "engine versions")
+    changed = sorted({k for r in results[1:] for k in parameter_differences(results[0].engine, r.engine)})
+    if changed and all(r.engine for r in results):
+        shown = ", ".join(changed[:6]) + (f" and {len(changed) - 6} more" if len(changed) > 6 else "")
+        flags.append(f"engine parameters differ ({shown}): part of any change may be the engine's, not the runner's")
     differs(lambda r: r.source.get("kind"), "input kinds")
     differs(lambda r: r.scale_source, "length scales")
     differs(lambda r: r.row_unit, "row units (steps vs watch records)")
@@ -199,6 +209,55 @@ def provenance_flags(results: list[AnalysisResult], names: list[str] | None = No
         flags.append("analysis settings differ between the sessions: differences may come from the analysis, "
                      "not the runner")
     return flags
+
+
+def engines_differ(results: list[AnalysisResult]) -> bool:
+    """Whether the results were made by different engines (version, or method and numbers)."""
+    versions = {(r.engine or {}).get("version") or r.leanline_version for r in results}
+    return len(versions) > 1
+
+
+#: Added to a verdict when the two sessions were analysed by different engines.
+ENGINE_CAVEAT = " (engines differ)"
+
+
+def compare_many(results: list[AnalysisResult], names: list[str], *, seed: int = 0) -> dict[str, Any]:
+    """The Compare page's statistics for scripts: the first result is the baseline, each later one is
+    compared with it. Verdicts carry ``(engines differ)`` when the two were analysed by different engines."""
+    flags = provenance_flags(results, names)
+    out: dict[str, Any] = {
+        "baseline": names[0],
+        "sessions": [{"name": n, "kind": r.source.get("kind"), "row_unit": r.row_unit, "rows": int(len(r.rows)),
+                      "engine_version": (r.engine or {}).get("version") or r.leanline_version}
+                     for n, r in zip(names, results)],
+        "warnings": flags,
+        "comparisons": [],
+    }
+    for name, other in zip(names[1:], results[1:]):
+        changes = compare_results(results[0], other, seed=seed)
+        differ = engines_differ([results[0], other])
+        if differ:
+            changes["verdict"] = changes["verdict"] + ENGINE_CAVEAT
+        metrics = [{"metric": c["metric"], "label": _name_unit(c["metric"])[0], "unit": _name_unit(c["metric"])[1],
+                    **{k: c[k] for k in changes.columns if k != "metric"}} for _, c in changes.iterrows()]
+        summary = plain_summary(changes)
+        if differ:
+            summary.insert(0, "the two sessions were analysed by different engines: a change may be the engine's")
+        out["comparisons"].append({"before": names[0], "after": name, "engines_differ": differ,
+                                   "metrics": _json_ready(metrics), "summary": summary})
+    return out
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
 
 
 def json_key(value: Any) -> str:

@@ -85,9 +85,9 @@ def test_provenance_flags_and_representative_step(before_after):
     (before, _), (after, _) = before_after
     assert provenance_flags([before, after]) == []
     other = analyze_track(simulate(duration_s=6.0, fps=60.0).track)         # no height: no scale
-    other.leanline_version = "0.0.1"
+    other.engine = {**other.engine, "version": "0.0.1+older"}
     flags = provenance_flags([before, other], ["A", "B"])
-    assert any("engine versions differ" in f and "B: 0.0.1" in f for f in flags)
+    assert any("engine versions differ" in f and "B: 0.0.1+older" in f for f in flags)
     assert any("length scales differ" in f for f in flags)
     rows = before.rows
     i = representative_step(rows)
