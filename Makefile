@@ -3,7 +3,7 @@
 #   make test   install everything and run the test suite
 UV := python3 -m uv
 
-.PHONY: run test bootstrap browser
+.PHONY: run test bootstrap browser lint
 
 bootstrap:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv>=0.5"
@@ -15,5 +15,9 @@ run: bootstrap
 browser:
 	@bash scripts/install-browser.sh
 
-test: bootstrap browser
+lint: bootstrap
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen mypy
+
+test: bootstrap browser lint
 	$(UV) run --frozen pytest

@@ -15,7 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_engine import best_of       # run as a script: this folder is on the path
+from bench_engine import best_of  # run as a script: this folder is on the path
+
 from engine.compare import compare_results
 from engine.gait.pipeline import analyze_track
 from engine.store import Library

@@ -32,7 +32,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = write_landmark_csv(run.track, Path(tmp) / "ten_minutes.csv")
         read_s, track = best_of(3, lambda: read_landmark_csv(path))
-    analyse_s, result = best_of(3, lambda: analyze_track(track, height_cm=175, treadmill_speed_kmh=params.speed_mps * 3.6))
+    analyse_s, result = best_of(3, lambda: analyze_track(track, height_cm=175,
+                                                         treadmill_speed_kmh=params.speed_mps * 3.6))
     print(f"read CSV      {read_s:6.2f} s")
     print(f"analyse       {analyse_s:6.2f} s  ({len(result.rows)} contacts; target < 2 s)")
     print(f"read+analyse  {read_s + analyse_s:6.2f} s  = {600 / (read_s + analyse_s):.0f} x real time")

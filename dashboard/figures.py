@@ -114,9 +114,11 @@ def timeline_figure(rows: pd.DataFrame, metrics: tuple[str, ...] = TIMELINE, *,
         for s in sides:
             mask = rows["side"] == s if s != "both" else pd.Series(True, index=rows.index)
             fig.add_trace(go.Scatter(
-                x=x[mask], y=y[mask], mode=("lines" if dense else "markers+lines") if s == "both" else "markers", name=s,
+                x=x[mask], y=y[mask], name=s,
+                mode=("lines" if dense else "markers+lines") if s == "both" else "markers",
                 legendgroup=s, showlegend=i == 1, marker=dict(color=SIDE_COLOURS[s], symbol=SIDE_SYMBOLS[s], size=7),
-                line=dict(width=1), hovertemplate=f"{label(m)}: %{{y:.{_digits(m)}f}}<br>t = %{{x:.2f}} s<extra>{s}</extra>",
+                line=dict(width=1),
+                hovertemplate=f"{label(m)}: %{{y:.{_digits(m)}f}}<br>t = %{{x:.2f}} s<extra>{s}</extra>",
             ), row=i, col=1)
         if m in BANDS:
             for name, lo, hi in BANDS[m]:
@@ -196,7 +198,8 @@ def change_figure(changes: pd.DataFrame) -> go.Figure:
     for i in range(len(names)):
         fig.add_trace(go.Scatter(
             x=[x[i]], y=[names[i]], mode="markers", marker=dict(color=colours[i], size=11),
-            error_x=dict(type="data", symmetric=False, array=[hi[i]], arrayminus=[lo[i]], color=colours[i], thickness=2),
+            error_x=dict(type="data", symmetric=False, array=[hi[i]], arrayminus=[lo[i]], color=colours[i],
+                         thickness=2),
             hovertext=[texts[i]], hoverinfo="text", showlegend=False), row=i + 1, col=1)
         span = max(abs(x[i] - lo[i]), abs(x[i] + hi[i]), 1e-6) * 1.25
         fig.add_vline(x=0, line=dict(color="#999", width=1), row=i + 1, col=1)
@@ -239,7 +242,8 @@ def lap_table(rows: pd.DataFrame, laps: list[dict]) -> pd.DataFrame:
         "lap": range(1, len(laps) + 1),
         "start (min)": [lap["start_s"] / 60.0 for lap in laps],
         "duration (min)": [lap["duration_s"] / 60.0 for lap in laps],
-        "distance (km)": [lap["distance_m"] / 1000.0 if lap.get("distance_m") is not None else math.nan for lap in laps],
+        "distance (km)": [lap["distance_m"] / 1000.0 if lap.get("distance_m") is not None else math.nan
+                          for lap in laps],
     }).set_index("lap")
     out = out.join(medians.rename(columns=label))
     return out.reset_index()

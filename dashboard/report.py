@@ -40,7 +40,8 @@ def _figure_html(fig: go.Figure, *, first: bool) -> str:
 
 def _frame_html(kf: StoredKeyFrame, caption: str) -> str:
     data = base64.b64encode(kf.jpeg).decode("ascii")
-    return f'<figure><img alt="contact frame" src="data:image/jpeg;base64,{data}"><figcaption>{_e(caption)}</figcaption></figure>'
+    return (f'<figure><img alt="contact frame" src="data:image/jpeg;base64,{data}">'
+            f'<figcaption>{_e(caption)}</figcaption></figure>')
 
 
 def _cards_html(summary: dict) -> str:
@@ -99,7 +100,8 @@ def _table_html(rows: pd.DataFrame, *, max_rows: int = 400) -> str:
     shown = rows.head(max_rows).copy()
     for c in shown.columns:
         if pd.api.types.is_float_dtype(shown[c]):
-            shown[c] = shown[c].map(lambda v: "" if pd.isna(v) else f"{v:.3f}" if c.endswith("_s") else f"{v:.1f}")
+            digits = 3 if c.endswith("_s") else 1
+            shown[c] = shown[c].map(lambda v, d=digits: "" if pd.isna(v) else f"{v:.{d}f}")
     more = f"<p class='muted'>first {max_rows} of {len(rows)} rows</p>" if len(rows) > max_rows else ""
     return shown.to_html(index=False, escape=True, na_rep="") + more
 

@@ -95,7 +95,8 @@ def human_summary(result) -> str:
     fs = s.get("foot_strike") or {}
     if result.row_unit == "record":
         lines = [f"{len(result.rows)} records over {result.source.get('duration_s', 0) / 60:.1f} min",
-                 f"cadence {_fmt(s.get('cadence_spm'), 'spm')}   ground contact {_fmt(s.get('ground_contact_ms'), 'ms')}"
+                 f"cadence {_fmt(s.get('cadence_spm'), 'spm')}"
+                 f"   ground contact {_fmt(s.get('ground_contact_ms'), 'ms')}"
                  f"   vertical oscillation {_fmt(s.get('vertical_oscillation_cm'), 'cm', 1)}"
                  f"   step length {_fmt(s.get('step_length_cm'), 'cm')}"]
         return "\n".join(lines + [f"warning: {w}" for w in result.warnings])
@@ -216,12 +217,12 @@ def _analyze(args: argparse.Namespace) -> int:
         from engine.sources.landmarks_csv import write_landmark_csv
 
         write_landmark_csv(loaded.track, args.landmarks_out)
-    if args.frames_out:
+    if args.frames_out and loaded.track is not None:
         from engine.render import key_frames, write_key_frames
 
         written = write_key_frames(key_frames(args.path, loaded.track, result.rows), args.frames_out)
         print(f"wrote {len(written)} key frames to {args.frames_out}", file=sys.stderr)
-    if args.overlay_out:
+    if args.overlay_out and loaded.track is not None:
         from engine.render import overlay_video
 
         overlay_video(args.path, loaded.track, result.rows, args.overlay_out)

@@ -275,7 +275,8 @@ def plain_summary(changes: pd.DataFrame, *, max_items: int = 6) -> list[str]:
     order = {m: k for k, m in enumerate(DEFAULT_METRICS)}
     clear_mask = (changes["ci_low"] > 0) | (changes["ci_high"] < 0)
     clear = changes[clear_mask].assign(
-        _size=lambda d: d["magnitude"].map({"large": 3, "medium": 2, "small": 1}).fillna(0), _order=lambda d: d["metric"].map(order).fillna(99))
+        _size=lambda d: d["magnitude"].map({"large": 3, "medium": 2, "small": 1}).fillna(0),
+        _order=lambda d: d["metric"].map(order).fillna(99))
     clear = clear.sort_values(["_size", "_order"], ascending=[False, True], kind="stable")
     lines = []
     for _, c in clear.head(max_items).iterrows():

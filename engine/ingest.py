@@ -81,7 +81,7 @@ def reanalyze(kind: str, media: dict[str, Path], *, height_cm: float | None = No
     analysis' source record: the new result keeps its kind, fingerprint and clip, so comparisons see one
     recording. A watch file has no settings to change.
     """
-    same = {k: source[k] for k in ("kind", "sha256", "clip") if k in (source or {})}
+    same = {k: v for k, v in (source or {}).items() if k in ("kind", "sha256", "clip")}
     if kind in ("video", "landmarks") and "landmarks" in media:
         return ingest(media["landmarks"], kind="landmarks", height_cm=height_cm,
                       treadmill_speed_kmh=treadmill_speed_kmh, video=media.get("video"), source_extra=same)

@@ -76,12 +76,14 @@ METRICS: tuple[Metric, ...] = (
            "records: the watch's cadence (strides/min x 2, plus fractional cadence).", better="higher",
            rows=("step", "record"), target="about 180 steps/min or more; high cadence keeps the foot under the hips",
            bands=(("red", -INF, 153), ("orange", 153, 164), ("green", 164, 174), ("blue", 174, 184),
-                  ("purple", 184, INF)), reference=_GARMIN, digits=0, rank=1, shown=frozenset({_REC, _LAP, _CARD, _TIME, _CMP})),
+                  ("purple", 184, INF)), reference=_GARMIN, digits=0, rank=1,
+           shown=frozenset({_REC, _LAP, _CARD, _TIME, _CMP})),
     Metric("ground_contact_ms", "ms", "ground contact", "Time the foot is on the ground: TO - IC. FIT records: "
            "the watch's stance time.", better="lower", rows=("step", "record"),
            target="short: the foot is pulled off the ground as soon as it lands",
            bands=(("purple", -INF, 218), ("blue", 218, 249), ("green", 249, 278), ("orange", 278, 309),
-                  ("red", 309, INF)), reference=_GARMIN, digits=0, rank=2, shown=frozenset({_REC, _LAP, _CARD, _TIME, _CMP})),
+                  ("red", 309, INF)), reference=_GARMIN, digits=0, rank=2,
+           shown=frozenset({_REC, _LAP, _CARD, _TIME, _CMP})),
     Metric("flight_ms", "ms", "flight", "Time with neither foot on the ground after this contact: next "
            "contralateral IC - TO.", better="higher", target="long relative to contact",
            reference="METRICS.md", digits=0, rank=9, shown=frozenset({_CARD, _CMP})),
@@ -157,12 +159,14 @@ METRICS: tuple[Metric, ...] = (
            "records: the watch's stance time balance.", better="closer_to_zero", rows=("record",),
            sign="50 = even; above 50 = longer on the left",
            target="49.3-50.7 % (Garmin green)", reference=_GARMIN),
-    Metric("heart_rate_bpm", "bpm", "heart rate", "Heart rate from the watch or strap.", rows=("record",), digits=0, shown=frozenset({_REC, _LAP})),
+    Metric("heart_rate_bpm", "bpm", "heart rate", "Heart rate from the watch or strap.", rows=("record",), digits=0,
+           shown=frozenset({_REC, _LAP})),
     Metric("distance_m", "m", "distance", "Distance covered since the start, from the watch.", rows=("record",),
            summarised=True, digits=0),
     Metric("speed_mps", "m/s", "speed", "Speed from the watch (enhanced speed where present).", rows=("record",),
            digits=2, shown=frozenset({_REC, _LAP})),
-    Metric("power_w", "W", "power", "Running power from the watch.", rows=("record",), digits=0, shown=frozenset({_REC, _LAP})),
+    Metric("power_w", "W", "power", "Running power from the watch.", rows=("record",), digits=0,
+           shown=frozenset({_REC, _LAP})),
     # -- developer fields of foot pods (Stryd) --------------------------------------------------------
     Metric("dev_power", "W", "power (pod)", "A foot pod's running power (developer field 'Power').",
            rows=("record",), reference="Stryd developer fields", digits=0, shown=frozenset({_REC, _LAP})),
@@ -172,7 +176,8 @@ METRICS: tuple[Metric, ...] = (
     Metric("dev_air_power", "W", "air power (pod)", "A foot pod's power spent against the air (developer field "
            "'Air Power').", rows=("record",), reference="Stryd developer fields", digits=0),
     Metric("dev_leg_spring_stiffness", "kN/m", "leg spring stiffness (pod)", "A foot pod's leg spring stiffness "
-           "(developer field 'Leg Spring Stiffness').", rows=("record",), reference="Stryd developer fields", shown=frozenset({_REC})),
+           "(developer field 'Leg Spring Stiffness').", rows=("record",), reference="Stryd developer fields",
+           shown=frozenset({_REC})),
     Metric("dev_ground_time", "ms", "ground time (pod)", "A foot pod's ground contact time (developer field "
            "'Ground Time').", better="lower", rows=("record",), reference="Stryd developer fields", digits=0),
     Metric("dev_vertical_oscillation", "cm", "vertical oscillation (pod)", "A foot pod's vertical oscillation "

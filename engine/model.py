@@ -16,6 +16,7 @@ import pandas as pd
 
 from engine.errors import BadInputError
 from engine.metrics import STEP_COLUMNS
+from engine.notices import code_of, with_codes
 
 #: The 33 BlazePose landmarks, in MediaPipe's index order, in snake_case.
 LANDMARK_NAMES: tuple[str, ...] = (
@@ -71,6 +72,40 @@ def rate_problems(time_s: np.ndarray, fps: float | None) -> list[str]:
     return []
 
 
+def _shape_problems(time_s: np.ndarray, xy: np.ndarray, names: tuple[str, ...]) -> list[str]:
+    n = time_s.shape[0] if time_s.ndim == 1 else -1
+    if time_s.ndim != 1:
+        return [f"time must be one-dimensional, got shape {time_s.shape}"]
+    if xy.ndim != 3 or xy.shape[2] != 2 or xy.shape[1] != len(names):
+        return [f"xy must have shape (samples, {len(names)}, 2), got {xy.shape}"]
+    return [f"xy has {xy.shape[0]} samples but time has {n}"] if xy.shape[0] != n else []
+
+
+def _name_problems(names: tuple[str, ...]) -> list[str]:
+    problems = []
+    missing = [m for m in REQUIRED_LANDMARKS if m not in names]
+    if missing:
+        problems.append("missing landmarks: " + ", ".join(missing))
+    unknown = [m for m in names if m not in LANDMARK_NAMES]
+    if unknown:
+        problems.append("unknown landmark names: " + ", ".join(unknown))
+    if len(set(names)) != len(names):
+        problems.append("duplicate landmark names")
+    return problems
+
+
+def pixel_problems(xy: np.ndarray) -> list[str]:
+    """Coordinates no image has (1e308, infinities): the values are not pixels."""
+    if not xy.size:
+        return []
+    finite = xy[np.isfinite(xy)]
+    if np.any(np.isinf(xy)) or (finite.size and float(np.abs(finite).max()) > MAX_PIXEL):
+        big = float(np.abs(xy[~np.isnan(xy)]).max())
+        return [f"landmark coordinates reach {big:.3g}, which no image has (pixels up to {MAX_PIXEL:.0e}): are "
+                "they in pixels?"]
+    return []
+
+
 def time_problems(time_s: np.ndarray) -> list[str]:
     """What is wrong with a time column: empty cells, or time that does not strictly increase."""
     if not np.all(np.isfinite(time_s)):
@@ -123,37 +158,18 @@ class LandmarkTrack:
         meta: dict[str, Any] | None = None,
     ) -> LandmarkTrack:
         """Build a track, checking everything at once and naming every problem found."""
-        problems: list[str] = []
         names = tuple(names)
         time_s = np.asarray(time_s, dtype=float)
         xy = np.asarray(xy, dtype=float)
         n = time_s.shape[0] if time_s.ndim == 1 else -1
-        if time_s.ndim != 1:
-            problems.append(f"time must be one-dimensional, got shape {time_s.shape}")
-        if xy.ndim != 3 or xy.shape[2] != 2 or xy.shape[1] != len(names):
-            problems.append(f"xy must have shape (samples, {len(names)}, 2), got {xy.shape}")
-        elif n >= 0 and xy.shape[0] != n:
-            problems.append(f"xy has {xy.shape[0]} samples but time has {n}")
-        missing = [m for m in REQUIRED_LANDMARKS if m not in names]
-        if missing:
-            problems.append("missing landmarks: " + ", ".join(missing))
-        unknown = [m for m in names if m not in LANDMARK_NAMES]
-        if unknown:
-            problems.append("unknown landmark names: " + ", ".join(unknown))
-        if len(set(names)) != len(names):
-            problems.append("duplicate landmark names")
+        problems = _shape_problems(time_s, xy, names) + _name_problems(names)
         if n >= 0:
             problems.extend(time_problems(time_s))
         if fps is not None and not (math.isfinite(fps) and fps > 0):
             problems.append(f"fps must be a positive number, got {fps!r}")
         elif n >= 0:
             problems.extend(rate_problems(time_s, fps))
-        if xy.size:
-            finite = xy[np.isfinite(xy)]
-            if np.any(np.isinf(xy)) or (finite.size and float(np.abs(finite).max()) > MAX_PIXEL):
-                big = float(np.abs(xy[~np.isnan(xy)]).max())
-                problems.append(f"landmark coordinates reach {big:.3g}, which no image has (pixels up to "
-                                f"{MAX_PIXEL:.0e}): are they in pixels?")
+        problems.extend(pixel_problems(xy))
         if problems:
             raise BadInputError("invalid landmark track: " + "; ".join(problems))
 
@@ -262,7 +278,8 @@ class AnalysisResult:
             "row_unit": self.row_unit,
             "summary": _json_value(self.summary),
             "rows": rows,
-            "warnings": list(self.warnings),
+            "warnings": [str(w) for w in self.warnings],
+            "warning_codes": [code_of(w) for w in self.warnings],
         }
         if self.engine:
             out["engine"] = _json_value(self.engine)
@@ -291,7 +308,7 @@ class AnalysisResult:
             direction=data.get("direction"),
             scale_source=data.get("scale_source"),
             row_unit=data.get("row_unit", "step"),
-            warnings=list(data.get("warnings", [])),
+            warnings=with_codes(list(data.get("warnings", [])), data.get("warning_codes")),
             leanline_version=data.get("leanline_version", ""),
             extra=data.get("extra", {}),
             engine=data.get("engine", {}),

@@ -52,7 +52,7 @@ def _algorithms() -> list[Any]:
 
 
 def _plain(value: Any) -> Any:
-    if is_dataclass(value):
+    if is_dataclass(value) and not isinstance(value, type):
         value = asdict(value)
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
@@ -112,7 +112,7 @@ def _strip_docstrings(tree: ast.AST) -> ast.AST:
         body = getattr(node, "body", None)
         if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
                 and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
-            node.body = body[1:] or [ast.Pass()]
+            node.body = body[1:] or [ast.Pass()]  # type: ignore[attr-defined]
     return tree
 
 
@@ -141,4 +141,7 @@ def engine_info(parameters: dict[str, Any] | None = None) -> dict[str, Any]:
 def parameter_differences(a: dict[str, Any] | None, b: dict[str, Any] | None) -> list[str]:
     """Names of the parameters whose values differ between two ``engine`` records (missing counts)."""
     pa, pb = (a or {}).get("parameters", {}), (b or {}).get("parameters", {})
-    return sorted(k for k in set(pa) | set(pb) if json.dumps(pa.get(k), default=str) != json.dumps(pb.get(k), default=str))
+    def same(k: str) -> bool:
+        return json.dumps(pa.get(k), default=str) == json.dumps(pb.get(k), default=str)
+
+    return sorted(k for k in set(pa) | set(pb) if not same(k))

@@ -3,7 +3,8 @@
 Starts ``leanline dashboard`` on a free port with an empty library folder, then: the seeded
 comparison is on the first page; a landmark CSV, a synthetic waist IMU CSV and a watch file uploaded on
 the Analyze page are analysed, stored and opened on the Session page with their table and charts; a
-text file named .mp4 gets a clear message and leaves the library as it was. Screenshots go to ``$LEANLINE_SCREENSHOTS`` when it is set.
+text file named .mp4 gets a clear message and leaves the library as it was. Screenshots go to
+``$LEANLINE_SCREENSHOTS`` when it is set.
 
 Skipped where chromium is not installed, except under CI (``.ci/run`` installs it), where a missing
 browser is a failure.

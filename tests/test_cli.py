@@ -65,8 +65,10 @@ def test_unknown_file_and_missing_file_exit_2(tmp_path):
 
 
 def test_bundled_samples_show_the_training_effect():
-    before = json.loads(leanline("analyze", "sample_data/before_landmarks.csv", "--height-cm", "175", "--json", "-").stdout)
-    after = json.loads(leanline("analyze", "sample_data/after_landmarks.csv", "--height-cm", "175", "--json", "-").stdout)
+    before = json.loads(leanline("analyze", "sample_data/before_landmarks.csv", "--height-cm", "175", "--json",
+                                 "-").stdout)
+    after = json.loads(leanline("analyze", "sample_data/after_landmarks.csv", "--height-cm", "175", "--json",
+                                "-").stdout)
     b, a = before["summary"], after["summary"]
     assert b["foot_strike"]["majority"] == "rearfoot" and a["foot_strike"]["majority"] == "forefoot"
     assert a["cadence_spm"]["median"] - b["cadence_spm"]["median"] == pytest.approx(20, abs=1)

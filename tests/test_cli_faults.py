@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.synth.runner import simulate
 from engine.sources.landmarks_csv import write_landmark_csv
+from engine.synth.runner import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 

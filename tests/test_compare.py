@@ -7,8 +7,16 @@ import re
 import numpy as np
 import pytest
 
-from engine.compare import (block_bootstrap_indices, cliffs_delta, compare_results, compare_values, magnitude,
-                            plain_summary, provenance_flags, representative_step)
+from engine.compare import (
+    block_bootstrap_indices,
+    cliffs_delta,
+    compare_results,
+    compare_values,
+    magnitude,
+    plain_summary,
+    provenance_flags,
+    representative_step,
+)
 from engine.gait.pipeline import analyze_track
 from engine.synth.runner import simulate
 
@@ -91,7 +99,8 @@ def test_provenance_flags_and_representative_step(before_after):
     assert any("length scales differ" in f for f in flags)
     rows = before.rows
     i = representative_step(rows)
-    z = (rows[["lean_deg", "alignment_deg", "overstride_cm"]] - rows[["lean_deg", "alignment_deg", "overstride_cm"]].median()).abs()
+    z = (rows[["lean_deg", "alignment_deg", "overstride_cm"]] - rows[["lean_deg", "alignment_deg",
+                                                                      "overstride_cm"]].median()).abs()
     assert z.iloc[i].sum() <= z.sum(axis=1).quantile(0.5)   # a typical contact, not an outlier
 
 

@@ -41,7 +41,8 @@ def test_first_start_seeds_the_library_and_opens_the_comparison(data_dir):
     lib = Library(data_dir)
     listing = lib.sessions()
     assert sorted(zip(listing["kind"], listing["label"])) == [("fit", "after block"), ("fit", "before block"),
-                                                              ("landmarks", "after block"), ("landmarks", "before block")]
+                                                              ("landmarks", "after block"), ("landmarks",
+                                                                                             "before block")]
     assert at.title[0].value == "Compare sessions"
     assert [lib.session(i).kind for i in at.multiselect[0].value] == ["landmarks", "landmarks"]   # clip with clip
     summary = [m.value for m in at.markdown if m.value.startswith("- ")]

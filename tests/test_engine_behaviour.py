@@ -170,6 +170,7 @@ def test_sole_edges_are_found_from_the_rolls(foot_landmarks, strike):
         assert edges.rear == pytest.approx(expected(HEEL_EDGE), abs=1e-6)
         # both edges of a flat foot touch the ground: they stand at one height
         flat = int(round((truth["ic_s"].iloc[1] + 0.3 * (truth["to_s"].iloc[1] - truth["ic_s"].iloc[1])) * 120))
-        assert foot_point(heel, toe, edges.rear)[flat, 1] == pytest.approx(foot_point(heel, toe, edges.front)[flat, 1], abs=1e-6)
+        assert foot_point(heel, toe, edges.rear)[flat, 1] == pytest.approx(foot_point(heel, toe, edges.front)[flat, 1],
+                                                                           abs=1e-6)
     else:
         assert edges.rear is None

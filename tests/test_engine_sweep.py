@@ -2,8 +2,6 @@
 
 import itertools
 
-import numpy as np
-import pandas as pd
 import pytest
 
 from engine.gait.pipeline import analyze_track

@@ -164,7 +164,8 @@ def test_cli_exit_2_and_a_one_line_reason(tmp_path):
 
 
 def test_walking_is_flagged(tmp_path):
-    params = RunnerParams(cadence_spm=112.0, vertical_oscillation_cm=3.0, duty_factor=0.6, speed_mps=1.4, duration_s=40.0,
+    params = RunnerParams(cadence_spm=112.0, vertical_oscillation_cm=3.0, duty_factor=0.6, speed_mps=1.4,
+                          duration_s=40.0,
                           treadmill=True)
     write_waist_csv(tmp_path / "walk.csv", params, seed=3)
     with pytest.raises(NotRunningError, match="walking"):
@@ -192,8 +193,8 @@ def _geneactiv_text(t: np.ndarray, acc_g: np.ndarray) -> str:
     header = ["Device Type,GENEActiv", "Device Model,1.1", "Measurement Frequency,50.0 Hz",
               "Start Time,2026-10-01 07:00:00:000", "Device Location Code,back", ""] + [""] * 90
     start = pd.Timestamp("2026-10-01 07:00:00")
-    stamps = [(start + pd.Timedelta(seconds=float(s))).strftime("%Y-%m-%d %H:%M:%S:") + f"{int(round(s * 1000)) % 1000:03d}"
-              for s in t]
+    stamps = [(start + pd.Timedelta(seconds=float(s))).strftime("%Y-%m-%d %H:%M:%S:")
+              + f"{int(round(s * 1000)) % 1000:03d}" for s in t]
     rows = [f"{ts},{x:.4f},{y:.4f},{z:.4f},0,0,31.6" for ts, (x, y, z) in zip(stamps, acc_g)]
     return "\r\n".join(header + rows) + "\r\n"
 
@@ -242,7 +243,8 @@ def test_declared_unit_overrides_detection(tmp_path):
     # implausible (~11 g at rest), declared m/s^2 agrees with the detection
     t, acc = _frame(RunnerParams(cadence_spm=170.0, duration_s=20.0))
     path = tmp_path / "plain.csv"
-    pd.DataFrame({"t": t, "x": acc[:, 0] * 9.80665, "y": acc[:, 1] * 9.80665, "z": acc[:, 2] * 9.80665}).to_csv(path, index=False)
+    pd.DataFrame({"t": t, "x": acc[:, 0] * 9.80665, "y": acc[:, 1] * 9.80665, "z": acc[:, 2] * 9.80665}).to_csv(path,
+                                                                                                                index=False)
     assert read_imu(path).meta["acc_unit"] == "m/s^2 (detected)"
     assert read_imu(path, acc_unit="m/s^2").meta["acc_unit"] == "m/s^2"
     with pytest.raises(BadInputError, match=r"would be 1\d\.\d g.*is the unit right"):
@@ -262,9 +264,12 @@ def test_time_as_date_time_text(tmp_path):
     path = tmp_path / "watch_export.csv"
     pd.DataFrame({"timestamp": stamps, "ax": acc[:, 0], "ay": acc[:, 1], "az": acc[:, 2]}).to_csv(path, index=False)
     sig = read_imu(path)
-    assert sig.meta["source_rate_hz"] == pytest.approx(100.0, rel=0.01) and sig.duration_s == pytest.approx(30.0, abs=0.02)
-    assert analyze(path, kind="imu", placement="waist").summary["cadence_spm"]["median"] == pytest.approx(174.0, rel=0.01)
+    assert sig.meta["source_rate_hz"] == pytest.approx(100.0, rel=0.01) and sig.duration_s == pytest.approx(30.0,
+                                                                                                            abs=0.02)
+    assert analyze(path, kind="imu", placement="waist").summary["cadence_spm"]["median"] == pytest.approx(174.0,
+                                                                                                          rel=0.01)
     broken = tmp_path / "broken.csv"
-    pd.DataFrame({"timestamp": ["soon"] * len(t), "ax": acc[:, 0], "ay": acc[:, 1], "az": acc[:, 2]}).to_csv(broken, index=False)
+    pd.DataFrame({"timestamp": ["soon"] * len(t), "ax": acc[:, 0], "ay": acc[:, 1], "az": acc[:, 2]}).to_csv(broken,
+                                                                                                             index=False)
     with pytest.raises(BadInputError, match="rows with empty or non-numeric values"):
         read_imu(broken)

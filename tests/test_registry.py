@@ -39,7 +39,8 @@ def test_the_specification_is_tracked_and_agrees_with_the_registry():
     spec = _spec_rows()
     for name, unit in spec.items():
         assert name in registry.REGISTRY, f"METRICS.md defines {name}, the registry does not"
-        assert registry.REGISTRY[name].unit == unit, f"{name}: METRICS.md says {unit}, the registry {registry.REGISTRY[name].unit}"
+        ours = registry.REGISTRY[name].unit
+        assert ours == unit, f"{name}: METRICS.md says {unit}, the registry {ours}"
     missing = [m.name for m in registry.METRICS if m.name not in spec]
     assert not missing, f"the registry has {missing}, METRICS.md does not"
 
@@ -113,7 +114,8 @@ def two_results(tmp_path_factory):
     for name, cadence in (("before", 164.0), ("after", 178.0)):
         run = simulate(RunnerParams(cadence_spm=cadence, duration_s=20.0, treadmill=True), include_height=True)
         csv = write_landmark_csv(run.track, d / f"{name}.csv")
-        out = subprocess.run([sys.executable, "-m", "engine.cli", "analyze", str(csv), "--json", str(d / f"{name}.json")],
+        out = subprocess.run([sys.executable, "-m", "engine.cli", "analyze", str(csv), "--json",
+                              str(d / f"{name}.json")],
                              cwd=ROOT, capture_output=True, text=True, timeout=120)
         assert out.returncode == 0, out.stderr
         paths.append(d / f"{name}.json")
@@ -125,7 +127,8 @@ def test_every_result_names_its_engine(two_results):
     engine = data["engine"]
     assert engine["version"].startswith(data["leanline_version"] + "+")
     assert len(engine["parameters"]) >= 20 and engine["code_digest"]
-    assert {"gait.cutoff_hz", "gait.detector.contact_tol_leg", "repair.reject_outliers.k_sd"} <= set(engine["parameters"])
+    assert {"gait.cutoff_hz", "gait.detector.contact_tol_leg",
+            "repair.reject_outliers.k_sd"} <= set(engine["parameters"])
     assert {r["event_method"] for r in data["rows"]} <= {"landmark_heights", "sole_edges", "fore_aft_extremes",
                                                           "steady_lag"}
 

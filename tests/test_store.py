@@ -54,7 +54,8 @@ def test_a_session_comes_back_as_it_was_stored(tmp_path, result):
     assert [f.step for f in frames] == [0, 1] and frames[1].jpeg[:2] == b"\xff\xd8"
     assert lib.key_frame_steps(sid) == [0, 1] and [f.step for f in lib.key_frames(sid, steps=[1])] == [1]
     athletes = lib.athletes()
-    assert athletes.loc[0, "name"] == "Ana" and athletes.loc[0, "height_cm"] == 168.0 and athletes.loc[0, "sessions"] == 1
+    assert athletes.loc[0, "name"] == "Ana" and athletes.loc[0, "height_cm"] == 168.0 and athletes.loc[0,
+                                                                                                       "sessions"] == 1
 
 
 def test_edits_notes_and_deletes(tmp_path, result):
@@ -103,7 +104,8 @@ def test_a_failed_save_leaves_the_library_as_it_was(tmp_path, result):
     before = lib.sessions().drop(columns=["created_at"])
     clip = tmp_path / "new.mp4"
     clip.write_bytes(b"a clip that must not stay behind")
-    broken = [StoredKeyFrame(0, "left", 0.1, b"\xff\xd8"), StoredKeyFrame(0, "left", 0.2, b"\xff\xd8")]  # same step twice
+    broken = [StoredKeyFrame(0, "left", 0.1, b"\xff\xd8"), StoredKeyFrame(0, "left", 0.2,
+                                                                          b"\xff\xd8")]  # same step twice
     with pytest.raises(sqlite3.IntegrityError):
         lib.save_session(result, athlete="B", title="half", source_name="new.mp4", key_frames=broken,
                          media={"video": clip})

@@ -48,7 +48,8 @@ def _cache(tmp_path, monkeypatch):
 
 
 def _paired(est: pd.DataFrame, truth: pd.DataFrame, tol_s: float) -> pd.DataFrame:
-    return pd.merge_asof(est.sort_values("ic_s"), truth.sort_values("ic_s").assign(ic_true=truth.ic_s, to_true=truth.to_s),
+    return pd.merge_asof(est.sort_values("ic_s"), truth.sort_values("ic_s").assign(ic_true=truth.ic_s,
+                                                                                   to_true=truth.to_s),
                          on="ic_s", by="side", direction="nearest", tolerance=tol_s, suffixes=("", "_t"))
 
 
@@ -183,9 +184,9 @@ def test_bad_videos_get_clear_messages(clips, tmp_path):
 
 
 def test_one_second_clip_and_empty_scene(tmp_path):
-    from engine.synth.video import STYLES, FigureStyle
-    import av
     from fractions import Fraction
+
+    import av
 
     short = tmp_path / "short.mp4"
     write_clip(short, clip_params(duration_s=0.6, fps=30, image_width=320, image_height=240))

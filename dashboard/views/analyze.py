@@ -35,7 +35,8 @@ if who != NEW and not athletes.empty:
     h = athletes.loc[athletes["name"] == who, "height_cm"]
     known_height = float(h.iloc[0]) if len(h) and h.notna().iloc[0] else None
 height = c1.number_input("Runner's height (cm)", min_value=0.0, max_value=230.0, value=known_height or 0.0, step=1.0,
-                         help="Scales lengths (overstride, oscillation). 0 = estimate from the pose model's 3-D landmarks.",
+                         help="Scales lengths (overstride, oscillation). 0 = estimate from the pose model's 3-D "
+                              "landmarks.",
                          key="an_height")
 treadmill = c1.number_input("Treadmill speed (km/h, 0 if overground)", min_value=0.0, max_value=30.0, value=0.0,
                             step=0.1, key="an_treadmill")

@@ -6,8 +6,14 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import figures, report, state
-from engine.compare import (DEFAULT_METRICS, compare_results, foot_strike_shift, plain_summary,
-                            provenance_flags, representative_step)
+from engine.compare import (
+    DEFAULT_METRICS,
+    compare_results,
+    foot_strike_shift,
+    plain_summary,
+    provenance_flags,
+    representative_step,
+)
 
 lib = state.library()
 listing = lib.sessions()
@@ -95,7 +101,8 @@ for col, s in zip(cols, sessions):
         if kf is not None:
             r = s.result.rows.iloc[i]
             st.image(kf.jpeg, width="stretch",
-                     caption=f"#{i + 1} {kf.side} · lean {r['lean_deg']:+.1f}° · alignment {r['alignment_deg']:+.1f}° · "
+                     caption=f"#{i + 1} {kf.side} · lean {r['lean_deg']:+.1f}° · "
+                             f"alignment {r['alignment_deg']:+.1f}° · "
                              f"overstride {r['overstride_cm']:.1f} cm · {r['foot_strike']}")
         else:
             st.caption("no contact frames (watch file or no clip)")

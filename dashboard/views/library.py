@@ -29,7 +29,8 @@ with st.expander("Rename or delete this athlete"):
             st.rerun()
         except LeanlineError as exc:
             st.error(str(exc))
-    sure = st.checkbox(f"Yes, delete {athlete['name']} and all {athlete['sessions']} sessions", key=f"lib_del_ath_{aid}")
+    sure = st.checkbox(f"Yes, delete {athlete['name']} and all {athlete['sessions']} sessions",
+                       key=f"lib_del_ath_{aid}")
     if st.button("Delete athlete", disabled=not sure, type="secondary", key=f"lib_del_ath_go_{aid}"):
         lib.delete_athlete(aid)
         st.rerun()

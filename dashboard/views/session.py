@@ -13,6 +13,7 @@ import streamlit as st
 from dashboard import figures, media, report, state
 from engine.errors import LeanlineError
 from engine.ingest import reanalyze
+from engine.notices import code_of
 from engine.render import overlay_video
 from engine.sources.landmarks_csv import read_landmark_csv
 
@@ -48,7 +49,7 @@ if len(res.warnings) <= 3:
     for w in res.warnings:
         st.warning(w, icon="⚠️")
 else:
-    dropped = sum("was dropped" in w for w in res.warnings)
+    dropped = sum(code_of(w) == "contact_dropped" for w in res.warnings)
     st.warning(f"{len(res.warnings)} warnings from the analysis"
                + (f", {dropped} of them contacts left out because they could not be measured" if dropped else "")
                + ". Read them before trusting the numbers.", icon="⚠️")
@@ -201,9 +202,11 @@ st.dataframe(table, width="stretch", hide_index=True, key="rows_table",
              column_config={c: st.column_config.NumberColumn(format="%.3f" if c.endswith("_s") else "%.1f")
                             for c in table.columns if c != "#" and pd.api.types.is_float_dtype(table[c])})
 c1, c2, _ = st.columns([1, 1, 3])
-c1.download_button("Download CSV", data=rows.to_csv(index=False).encode(), file_name=f"leanline_session_{stored.id}.csv",
+c1.download_button("Download CSV", data=rows.to_csv(index=False).encode(),
+                   file_name=f"leanline_session_{stored.id}.csv",
                    mime="text/csv", icon="⬇️")
-c2.download_button("HTML report", data=lambda: report.session_report(stored, lib.key_frames(stored.id), notes=notes).encode(),
+c2.download_button("HTML report", data=lambda: report.session_report(stored, lib.key_frames(stored.id),
+                                                                     notes=notes).encode(),
                    file_name=f"leanline_session_{stored.id}.html", mime="text/html", icon="📄")
 if stored.kind in ("video", "landmarks", "imu"):
     with st.expander("Analyse again with other settings"):

@@ -21,13 +21,14 @@ Method (coordinate based, METRICS.md; cf. Zeni 2008, Fellin 2010, Young 2023):
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy.signal import find_peaks
 
 from engine.gait.signal import finite_runs, interp_at
+from engine.notices import Notice
 
 
 def ground_level(height: np.ndarray, *, band: float) -> float:
@@ -52,7 +53,8 @@ def _hinge_corner(
     rolls (the heel point sinks as the foot flattens, the toe point rises as the heel lifts).
     ``from_rest`` drops the linear term ``a u``: the point a rolling foot leaves the ground by has no
     vertical speed at that moment, so its height grows as ``b u^2``. With the linear term a lift-off
-    whose upward acceleration grows is fitted late (5-9 ms on the synthetic runner at 60-240 fps). Returns the best corner among ``candidates`` and the height gained one
+    whose upward acceleration grows is fitted late (5-9 ms on the synthetic runner at 60-240 fps). Returns
+    the best corner among ``candidates`` and the height gained one
     sample away from it (<= 0 means no event was found).
     """
     d = (t[None, :] - candidates[:, None]) if rising else (candidates[:, None] - t[None, :])
@@ -75,8 +77,9 @@ def _hinge_corner(
         gain = beta[:, 1]                                      # height gained one sample off the floor
         sse = np.where(ok & (gain > 0), sse, np.inf)
     else:
-        gain = beta[:, 1] + (beta[:, 2] if quadratic else 0.0)
-        sse = np.where(ok & (gain > 0) & (beta[:, 1] >= -abs(beta[:, 2] if quadratic else 0.0)), sse, np.inf)
+        curvature = beta[:, 2] if quadratic else np.zeros(candidates.size)
+        gain = beta[:, 1] + curvature
+        sse = np.where(ok & (gain > 0) & (beta[:, 1] >= -np.abs(curvature)), sse, np.inf)
     k = int(np.argmin(sse))
     return float(candidates[k]), float(gain[k]) if np.isfinite(sse[k]) else float("nan")
 
@@ -104,6 +107,33 @@ def lands_on_heel(h_heel: np.ndarray, h_toe: np.ndarray, start: int, stop: int) 
     third of the contact that runs from sample ``start`` to ``stop``."""
     k = slice(max(start - 1, 0), start + max(2, (stop - start) // 3))
     return bool(np.nanmean(h_heel[k] - h_toe[k]) < 0)
+
+
+@dataclass(frozen=True)
+class _Foot:
+    """One foot's heights above ground (pixels): smoothed to find contacts, raw to time them."""
+
+    heel: np.ndarray
+    toe: np.ndarray
+    raw_heel: np.ndarray
+    raw_toe: np.ndarray
+    low: np.ndarray = field(init=False)       # the lower of the two, NaN where either is missing
+
+    def __post_init__(self) -> None:
+        low = np.fmin(self.heel, self.toe)
+        low[~(np.isfinite(self.heel) & np.isfinite(self.toe))] = np.nan
+        object.__setattr__(self, "low", low)
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """How events are fitted: the contact tolerance (px), the hinge's data window and search (samples)."""
+
+    tol: float
+    w: int
+    search: float
+    quad: bool
+    rough: bool
 
 
 #: The first look (``rough``) fits lift-offs up to this many contact tolerances: a longer stretch of the
@@ -154,75 +184,78 @@ class ContactDetector:
     ) -> tuple[pd.DataFrame, list[str], dict]:
         """Contacts of both feet, in time order.
 
-        Parameters
-        ----------
-        heel_y, toe_y : per side, (T,) runner-frame heights (pixels, y up) of heel and foot_index,
-            smoothed, NaN in gaps: used to find the contacts.
-        heel_y_raw, toe_y_raw : the same unsmoothed (gaps bridged): used to time the events, since
-            smoothing rounds the very corners the hinge fit looks for. Default: the smoothed ones.
-        rough : time the events to half a sample only (a fifth of the work), for a first look.
-
-        Returns
-        -------
-        contacts : DataFrame with ``side``, ``ic_idx``, ``to_idx`` (fractional sample indices).
-        warnings : contacts dropped because of gaps, and the like.
-        info : ground levels and the tolerance used (pixels).
+        ``heel_y``/``toe_y``: per side, (T,) runner-frame heights (pixels, y up) of the back and front
+        contact points, smoothed, NaN in gaps: they find the contacts. ``heel_y_raw``/``toe_y_raw``: the
+        same unsmoothed (gaps bridged), which time the events (smoothing rounds the corners the hinge fit
+        looks for). ``rough``: events to half a sample only (a fifth of the work), for a first look.
+        Returns the contacts (``side``, ``ic_idx``, ``to_idx`` as fractional sample indices), warnings
+        (contacts dropped at gaps ...) and info (ground levels and the tolerance, pixels).
         """
         fs = sample_rate_hz
         tol = max(self.contact_tol_leg * leg_px, 4.0 * noise_px)
         clear = max(self.swing_clear_leg * leg_px, 3.0 * tol)
         band = max(0.5 * tol, 2.0 * noise_px)
-        w = max(3, int(round(self.refine_window_ms * fs / 1000.0)))
-        search = max(2.0, 0.08 * fs)
         # the quadratic hinge is unbiased on clean tracks but wanders on noisy ones; the linear hinge
         # is steadier there and early by a few milliseconds on a decelerating landing
         quad = (noise_px if raw_noise_px is None else raw_noise_px) < self.quadratic_max_noise_leg * leg_px
-        rows, warnings = [], []
+        fit = _Fit(tol=tol, w=max(3, int(round(self.refine_window_ms * fs / 1000.0))), search=max(2.0, 0.08 * fs),
+                   quad=bool(quad), rough=rough)
+        rows: list[dict] = []
+        warnings: list[str] = []
         info: dict = {"contact_tol_px": tol, "levels_px": {}, "clean": bool(quad)}
         for side in ("left", "right"):
             g_heel, g_toe = ground_level(heel_y[side], band=band), ground_level(toe_y[side], band=band)
             info["levels_px"][side] = {"heel": g_heel, "foot_index": g_toe}
-            h_heel, h_toe = heel_y[side] - g_heel, toe_y[side] - g_toe
-            low = np.fmin(h_heel, h_toe)
-            low[~(np.isfinite(h_heel) & np.isfinite(h_toe))] = np.nan
-            raw_heel = (heel_y_raw or heel_y)[side] - g_heel
-            raw_toe = (toe_y_raw or toe_y)[side] - g_toe
-            n = low.size
-            idx = np.arange(n, dtype=float)
-            runs = self._stance_runs(low, tol=tol, clear=clear, min_len=self.min_contact_ms * fs / 1000.0)
-            for start, stop in runs:
-                before = low[start - 1] if start > 0 else np.nan
-                after = low[stop] if stop < n else np.nan
+            foot = _Foot(heel_y[side] - g_heel, toe_y[side] - g_toe, (heel_y_raw or heel_y)[side] - g_heel,
+                         (toe_y_raw or toe_y)[side] - g_toe)
+            n = foot.low.size
+            min_len = self.min_contact_ms * fs / 1000.0
+            for start, stop in self._stance_runs(foot.low, tol=tol, clear=clear, min_len=min_len):
                 if start == 0 or stop >= n:
                     continue                               # cut by the start or end of the track
-                if not (np.isfinite(before) and np.isfinite(after)):
-                    warnings.append(f"a {side} contact near sample {start} was dropped: it straddles a gap in the landmarks")
+                if not (np.isfinite(foot.low[start - 1]) and np.isfinite(foot.low[stop])):
+                    warnings.append(Notice("contact_dropped",
+                                    f"a {side} contact near sample {start} was dropped: it straddles a gap in the "
+                                    "landmarks"))
                     continue
-                lo, hi = max(start - w, 0), min(stop, int(start + search + w + 1))
-                # time the landing on the landmark that lands first (heel or toe), not on min(heel,
-                # toe), which switches landmark as the shoe rolls and picks up the lower noise
-                on_heel = lands_on_heel(h_heel, h_toe, start, stop)
-                first = raw_heel if on_heel else raw_toe
-                # ... and only while that landmark is still down (the heel lifts long before toe-off)
-                hi = start + self._still_down(h_heel[start:hi] if on_heel else h_toe[start:hi], rise=0.5 * tol)
-                # the threshold is crossed before the landing and after the lift-off: search beyond it
-                ic = _refine(idx[lo:hi], first[lo:hi], start - 2.0, min(start + search, stop - 1.0), rising=False, quadratic=quad, rough=rough)
-                end = stop - 1                              # last sample at ground level
-                while end > start and not (h_toe[end] < tol):
-                    end -= 1
-                lo, hi = max(int(end - search - w), start), min(end + w + 1, n)
-                # a quadratic describes the toe's lift-off near the ground, not higher up the swing
-                high = np.flatnonzero(~(h_toe[end:hi] < (ROUGH_LIFT_OFF_FIT_TOL if rough else self.lift_off_fit_tol) * tol))
-                hi = end + int(high[0]) + 1 if high.size else hi
-                to = _refine(idx[lo:hi], raw_toe[lo:hi], max(end - search, start + 1.0), end + 2.0, rising=True,
-                             quadratic=quad, rough=rough, from_rest=self.lift_off_from_rest and not rough)
+                ic, to = self._landing(foot, start, stop, fit), self._lift_off(foot, start, stop, fit)
                 if not (np.isfinite(ic) and np.isfinite(to)) or to <= ic:
-                    warnings.append(f"a {side} contact near sample {start} was dropped: its events could not be timed")
+                    warnings.append(Notice("contact_dropped",
+                                    f"a {side} contact near sample {start} was dropped: its events could not be timed"))
                     continue
                 rows.append({"side": side, "ic_idx": ic, "to_idx": to})
         contacts = pd.DataFrame(rows, columns=["side", "ic_idx", "to_idx"])
         contacts = contacts.sort_values("ic_idx").reset_index(drop=True)
         return contacts, warnings, info
+
+    def _landing(self, foot: _Foot, start: int, stop: int, fit: _Fit) -> float:
+        """IC of the stance run [start, stop): the hinge corner of the landmark that lands first."""
+        lo, hi = max(start - fit.w, 0), min(stop, int(start + fit.search + fit.w + 1))
+        # time the landing on the landmark that lands first (heel or toe), not on min(heel, toe), which
+        # switches landmark as the shoe rolls and picks up the lower noise
+        on_heel = lands_on_heel(foot.heel, foot.toe, start, stop)
+        first = foot.raw_heel if on_heel else foot.raw_toe
+        # ... and only while that landmark is still down (the heel lifts long before toe-off)
+        hi = start + self._still_down(foot.heel[start:hi] if on_heel else foot.toe[start:hi], rise=0.5 * fit.tol)
+        # the threshold is crossed before the landing and after the lift-off: search beyond it
+        idx = np.arange(foot.low.size, dtype=float)
+        return _refine(idx[lo:hi], first[lo:hi], start - 2.0, min(start + fit.search, stop - 1.0), rising=False,
+                       quadratic=fit.quad, rough=fit.rough)
+
+    def _lift_off(self, foot: _Foot, start: int, stop: int, fit: _Fit) -> float:
+        """TO of the stance run [start, stop): the hinge corner of the toe (or the sole's front edge) leaving."""
+        n = foot.low.size
+        end = stop - 1                              # last sample at ground level
+        while end > start and not (foot.toe[end] < fit.tol):
+            end -= 1
+        lo, hi = max(int(end - fit.search - fit.w), start), min(end + fit.w + 1, n)
+        # a quadratic describes the toe's lift-off near the ground, not higher up the swing
+        fit_tol = (ROUGH_LIFT_OFF_FIT_TOL if fit.rough else self.lift_off_fit_tol) * fit.tol
+        high = np.flatnonzero(~(foot.toe[end:hi] < fit_tol))
+        hi = end + int(high[0]) + 1 if high.size else hi
+        idx = np.arange(n, dtype=float)
+        return _refine(idx[lo:hi], foot.raw_toe[lo:hi], max(end - fit.search, start + 1.0), end + 2.0, rising=True,
+                       quadratic=fit.quad, rough=fit.rough, from_rest=self.lift_off_from_rest and not fit.rough)
 
     @staticmethod
     def _still_down(h: np.ndarray, *, rise: float) -> int:
@@ -307,21 +340,10 @@ def sole_edges(
     fs = sample_rate_hz
     v_heel, du = (np.gradient(x, axis=0) * fs for x in (heel, toe - heel))
     dn = _turned(du)                                   # n is u turned, so its rate is u's rate turned
-    rows, ends = [], []
-    for end, (lo_frac, hi_frac) in enumerate(((0.0, 0.3), (0.6, 1.0))):
-        for ic, to in zip(contacts["ic_idx"], contacts["to_idx"]):
-            g = to - ic
-            # a sample's velocity spans its neighbours: keep 1.5 samples inside the contact's events
-            lo, hi = max(ic + lo_frac * g, ic + 1.5), min(ic + hi_frac * g, to - 1.5)
-            k = np.arange(int(np.ceil(lo)), int(np.floor(hi)) + 1)
-            k = k[(k >= 0) & (k < len(heel))]
-            rows.append(k)
-            ends.append(np.full(k.size, end))
-    if not rows:
-        return SoleEdges(None, None)
-    k, end = np.concatenate(rows), np.concatenate(ends)
-    ok = np.all(np.isfinite(v_heel[k]) & np.isfinite(du[k]) & np.isfinite(dn[k]), axis=1)
-    k, end = k[ok], end[ok]
+    k, end = _roll_samples(contacts, len(heel))
+    if k.size:
+        ok = np.all(np.isfinite(v_heel[k]) & np.isfinite(du[k]) & np.isfinite(dn[k]), axis=1)
+        k, end = k[ok], end[ok]
     if k.size < 20:
         return SoleEdges(None, None)
     # unknowns: a_rear, b_rear, a_front, b_front, ground speed; two equations (x, y) per sample
@@ -334,24 +356,10 @@ def sole_edges(
         x[r, 2] = np.where(end == 1, du[k, axis], 0.0)
         x[r, 3] = np.where(end == 1, dn[k, axis], 0.0)
         x[r, 4] = -1.0 if axis == 0 else 0.0
-    y = -np.concatenate([v_heel[k, 0], v_heel[k, 1]])
-    w = np.ones(2 * m)
-    for _ in range(6):
-        beta, *_ = np.linalg.lstsq(x * w[:, None], y * w, rcond=None)
-        res = y - x @ beta
-        # a sample counts as a whole (both axes) in or out
-        per_sample = np.hypot(res[:m], res[m:])
-        scale = 1.4826 * np.median(per_sample) + 1e-9
-        z = per_sample / (4.685 * scale)
-        w1 = np.where(z < 1.0, (1.0 - z**2) ** 2, 0.0)
-        w = np.sqrt(np.concatenate([w1, w1]))
-    dof = max(int(np.sum(w > 0)) - 5, 1)
-    sigma2 = float(np.sum((w * res) ** 2)) / dof
-    xtx = (x * w[:, None]).T @ (x * w[:, None])
-    try:
-        cov = sigma2 * np.linalg.inv(xtx)
-    except np.linalg.LinAlgError:
+    fit = _tukey_lstsq(x, -np.concatenate([v_heel[k, 0], v_heel[k, 1]]), m)
+    if fit is None:
         return SoleEdges(None, None)
+    beta, cov = fit
     se_rear = float(np.sqrt(max(cov[0, 0] + cov[1, 1], 0.0)))
     se_front = float(np.sqrt(max(cov[2, 2] + cov[3, 3], 0.0)))
     rear = (float(beta[0]), float(beta[1]))
@@ -359,6 +367,44 @@ def sole_edges(
     rear_ok = se_rear < max_se and -0.5 <= rear[0] <= 0.5 and -0.5 <= rear[1] <= 0.1
     front_ok = se_front < max_se and 0.5 < front[0] <= 1.6 and -0.5 <= front[1] <= 0.1
     return SoleEdges(rear if rear_ok else None, front if front_ok else None, se_rear, se_front)
+
+
+def _roll_samples(contacts: pd.DataFrame, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sample indices of every contact's landing (first 30 %, ``end`` 0) and push-off (last 40 %, ``end`` 1)."""
+    rows, ends = [], []
+    for end, (lo_frac, hi_frac) in enumerate(((0.0, 0.3), (0.6, 1.0))):
+        for ic, to in zip(contacts["ic_idx"], contacts["to_idx"]):
+            g = to - ic
+            # a sample's velocity spans its neighbours: keep 1.5 samples inside the contact's events
+            lo, hi = max(ic + lo_frac * g, ic + 1.5), min(ic + hi_frac * g, to - 1.5)
+            k = np.arange(int(np.ceil(lo)), int(np.floor(hi)) + 1)
+            k = k[(k >= 0) & (k < n)]
+            rows.append(k)
+            ends.append(np.full(k.size, end))
+    if not rows:
+        return np.zeros(0, int), np.zeros(0, int)
+    return np.concatenate(rows), np.concatenate(ends)
+
+
+def _tukey_lstsq(x: np.ndarray, y: np.ndarray, m: int, *, rounds: int = 6) -> tuple[np.ndarray, np.ndarray] | None:
+    """Least squares with Tukey biweights (c = 4.685 robust SDs); ``m`` samples of two equations each count
+    as a whole, in or out. Returns the coefficients and their covariance, or None when singular."""
+    w = np.ones(2 * m)
+    for _ in range(rounds):
+        beta, *_ = np.linalg.lstsq(x * w[:, None], y * w, rcond=None)
+        res = y - x @ beta
+        per_sample = np.hypot(res[:m], res[m:])
+        scale = 1.4826 * np.median(per_sample) + 1e-9
+        z = per_sample / (4.685 * scale)
+        w1 = np.where(z < 1.0, (1.0 - z**2) ** 2, 0.0)
+        w = np.sqrt(np.concatenate([w1, w1]))
+    dof = max(int(np.sum(w > 0)) - x.shape[1], 1)
+    sigma2 = float(np.sum((w * res) ** 2)) / dof
+    xtx = (x * w[:, None]).T @ (x * w[:, None])
+    try:
+        return beta, sigma2 * np.linalg.inv(xtx)
+    except np.linalg.LinAlgError:
+        return None
 
 
 def stride_frequency_hz(left_x: np.ndarray, right_x: np.ndarray, sample_rate_hz: float) -> float:
@@ -449,7 +495,8 @@ def stride_anchored_contacts(
     table = pd.DataFrame(found, columns=["side", "peak", "trough", "ic_lag", "to_lag"])
     ic_lag = float(np.nanmedian(table["ic_lag"])) if table["ic_lag"].notna().any() else 0.0
     to_lag = float(np.nanmedian(table["to_lag"])) if table["to_lag"].notna().any() else 0.0
-    contacts = pd.DataFrame({"side": table["side"], "ic_idx": table["peak"] + ic_lag, "to_idx": table["trough"] + to_lag})
+    contacts = pd.DataFrame({"side": table["side"], "ic_idx": table["peak"] + ic_lag,
+                             "to_idx": table["trough"] + to_lag})
     contacts = contacts[contacts["to_idx"] > contacts["ic_idx"]]
     return contacts.sort_values("ic_idx").reset_index(drop=True)
 

@@ -62,8 +62,9 @@ from engine.gait.metrics import classify_foot_strike
 from engine.gait.summary import summarize
 from engine.metrics import STEP_COLUMNS
 from engine.model import AnalysisResult
+from engine.notices import Notice
 from engine.provenance import engine_info
-from engine.sources.imu import G, PLACEMENTS, ImuSignal
+from engine.sources.imu import PLACEMENTS, G, ImuSignal
 
 MIN_RUNNING_SPM = 135.0
 MIN_WAIST_PEAK_G = 0.6
@@ -229,14 +230,17 @@ def _waist_rows(sig: ImuSignal, vert: np.ndarray, marks: np.ndarray,
     rows["vertical_oscillation_cm"] = _per_interval(np.asarray(vo), mark_t)
     missing = int(np.isnan(gct).sum() + odd[np.isfinite(gct)].sum())
     if missing:
-        warnings.append(f"waist IMU: no clear contact in {missing} of {len(marks)} steps (no flight phase or "
-                        "an odd force pattern); they have no contact times and are timed at mid-stance")
-    warnings.append("waist IMU: foot strike, overstride and the body angles are not measured from this placement")
+        warnings.append(Notice("imu_contacts_missing",
+                        f"waist IMU: no clear contact in {missing} of {len(marks)} steps (no flight phase or "
+                        "an odd force pattern); they have no contact times and are timed at mid-stance"))
+    warnings.append(Notice("placement_limits",
+                    "waist IMU: foot strike, overstride and the body angles are not measured from this placement"))
     return rows, warnings
 
 
 def _foot_rows(sig: ImuSignal, stride_s: float) -> tuple[pd.DataFrame, list[str]]:
     fs = sig.rate_hz
+    assert sig.gyro_rads is not None          # the caller checks the recording has a gyroscope
     ic, to, _, angle = foot_events(sig.time_s, sig.gyro_rads, fs, stride_s)
     rows = _rows(len(ic))
     rows["ic_s"], rows["to_s"] = ic, to
@@ -257,7 +261,8 @@ def _mark_rows(times: np.ndarray, per_stride: bool) -> pd.DataFrame:
     return rows
 
 
-def analyze_imu(sig: ImuSignal, *, placement: str, lowpass_hz: float = 5.0, source: dict | None = None) -> AnalysisResult:
+def analyze_imu(sig: ImuSignal, *, placement: str, lowpass_hz: float = 5.0,
+                source: dict | None = None) -> AnalysisResult:
     """One row per step (waist) or per contact of the sensor's foot (foot) with what the placement measures."""
     if placement not in PLACEMENTS:
         raise ValueError(f"placement must be one of {PLACEMENTS}, got {placement!r}")

@@ -7,6 +7,7 @@ fractional sample indices. Angles are scale-free; lengths need a :class:`~engine
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -51,7 +52,7 @@ def classify_foot_strike(angle_deg: np.ndarray) -> np.ndarray:
     """``rearfoot`` / ``midfoot`` / ``forefoot`` by the Altman & Davis cut-offs; None where unknown."""
     a = np.asarray(angle_deg, float)
     out = np.where(a > REARFOOT_MIN_DEG, "rearfoot", np.where(a < FOREFOOT_MAX_DEG, "forefoot", "midfoot"))
-    return np.where(np.isfinite(a), out, None)
+    return np.where(np.isfinite(a), out.astype(object), np.array(None, dtype=object))
 
 
 def _extreme(values: np.ndarray, *, largest: bool) -> float:
@@ -102,6 +103,103 @@ def mid_stance_index(hip_x: np.ndarray, ankle_x: np.ndarray, ic: float, to: floa
     return float("nan")
 
 
+@dataclass
+class _Steps:
+    """The contacts' events and neighbours, shared by every metric family."""
+
+    sides: np.ndarray
+    ic: np.ndarray                 # fractional sample indices
+    to: np.ndarray
+    ic_s: np.ndarray
+    to_s: np.ndarray
+    next_contra_s: np.ndarray      # time of the next contralateral IC (NaN where missing or too far)
+    next_contra_idx: np.ndarray
+    next_contra_row: np.ndarray    # its row (-1 where none)
+    next_same_s: np.ndarray        # time of the next IC of the same foot
+
+    def at(self, points: dict[str, np.ndarray], name: str, where: np.ndarray) -> np.ndarray:
+        """(n, 2) positions of a landmark (``{s}`` = stance side) at fractional indices."""
+        res = np.full((len(self.sides), 2), np.nan)
+        for side in ("left", "right"):
+            sel = self.sides == side
+            res[sel] = cubic_at(points[name.format(s=side)], where[sel])
+        return res
+
+
+def _steps(time_s: np.ndarray, contacts: pd.DataFrame, max_step_s: float) -> _Steps:
+    n = len(contacts)
+    sides = contacts["side"].to_numpy()
+    ic = contacts["ic_idx"].to_numpy(float)
+    to = contacts["to_idx"].to_numpy(float)
+    grid = np.arange(time_s.size)
+    ic_s, to_s = np.interp(ic, grid, time_s), np.interp(to, grid, time_s)
+    next_contra, next_contra_idx = np.full(n, np.nan), np.full(n, np.nan)
+    next_contra_row, next_same = np.full(n, -1), np.full(n, np.nan)
+    for i in range(n):
+        if i + 1 < n and sides[i + 1] != sides[i] and ic_s[i + 1] - ic_s[i] <= max_step_s:
+            next_contra[i], next_contra_idx[i], next_contra_row[i] = ic_s[i + 1], ic[i + 1], i + 1
+        later = np.flatnonzero((sides == sides[i]) & (ic_s > ic_s[i]))
+        if later.size and ic_s[later[0]] - ic_s[i] <= 2.0 * max_step_s:
+            next_same[i] = ic_s[later[0]]
+    return _Steps(sides, ic, to, ic_s, to_s, next_contra, next_contra_idx, next_contra_row, next_same)
+
+
+def _timing(out: pd.DataFrame, st: _Steps) -> None:
+    """Cadence, ground contact, flight and duty factor (METRICS.md, per step)."""
+    gct = (st.to_s - st.ic_s) * 1000.0
+    out["cadence_spm"] = 60.0 / (st.next_contra_s - st.ic_s)
+    out["ground_contact_ms"] = gct
+    out["flight_ms"] = (st.next_contra_s - st.to_s) * 1000.0
+    out["duty_factor_pct"] = gct / ((st.next_same_s - st.ic_s) * 1000.0) * 100.0
+
+
+def _angles(out: pd.DataFrame, st: _Steps, points: dict[str, np.ndarray], flat_foot_offset_deg: float | None) -> None:
+    """The lean line, alignment, trunk, shin, knee, fall and foot strike angles at the events."""
+    for col, (lower, upper, event, sign) in FROM_VERTICAL.items():
+        when = st.ic if event == "ic" else st.to
+        out[col] = sign * angle_from_vertical_deg(st.at(points, lower, when), st.at(points, upper, when))
+    ankle_ic, hip_ic = st.at(points, "{s}_ankle", st.ic), st.at(points, "mid_hip", st.ic)
+    out["alignment_deg"] = out["trunk_lean_deg"] - angle_from_vertical_deg(ankle_ic, hip_ic)
+    out["knee_flexion_ic_deg"] = 180.0 - joint_angle_deg(st.at(points, "{s}_hip", st.ic),
+                                                         st.at(points, "{s}_knee", st.ic), ankle_ic)
+    foot_angle = inclination_deg(st.at(points, "{s}_heel", st.ic), st.at(points, "{s}_foot_index", st.ic))
+    out["foot_strike_angle_deg"] = np.nan if flat_foot_offset_deg is None else foot_angle - flat_foot_offset_deg
+    out["foot_strike"] = classify_foot_strike(out["foot_strike_angle_deg"].to_numpy(float))
+
+
+def _pull(out: pd.DataFrame, st: _Steps, points: dict[str, np.ndarray], time_s: np.ndarray) -> None:
+    """TO - mid-stance, the moment the hips pass over the stance ankle."""
+    mid = np.array([mid_stance_index(points["mid_hip"][:, 0], points[f"{s}_ankle"][:, 0], a, b)
+                    for s, a, b in zip(st.sides, st.ic, st.to)])
+    pull = (st.to_s - np.interp(mid, np.arange(time_s.size), time_s)) * 1000.0
+    out["pull_ms"] = np.where(np.isfinite(mid), pull, np.nan)
+
+
+def _lengths(out: pd.DataFrame, st: _Steps, points: dict[str, np.ndarray], scale: Scale | None, overground: bool,
+             belt_speed_mps: float | None) -> None:
+    """Overstride, vertical oscillation, step length and vertical ratio (cm, %); empty without a scale."""
+    if scale is None:
+        for col in ("overstride_cm", "vertical_oscillation_cm", "step_length_cm", "vertical_ratio_pct"):
+            out[col] = np.nan
+        return
+    ankle_ic, hip_ic = st.at(points, "{s}_ankle", st.ic), st.at(points, "mid_hip", st.ic)
+    out["overstride_cm"] = scale.to_cm(ankle_ic[:, 0] - hip_ic[:, 0])
+    hip_y = points["mid_hip"][:, 1]
+    out["vertical_oscillation_cm"] = [float(scale.to_cm(vertical_excursion(hip_y, a, b)))
+                                      for a, b in zip(st.ic, st.next_contra_idx)]
+    if overground:
+        ankle_x = st.at(points, "{s}_ankle", 0.5 * (st.ic + st.to))[:, 0]
+        step_px = np.full(len(st.sides), np.nan)
+        has = st.next_contra_row >= 0
+        step_px[has] = ankle_x[st.next_contra_row[has]] - ankle_x[has]
+        out["step_length_cm"] = scale.to_cm(step_px)
+    elif belt_speed_mps:
+        out["step_length_cm"] = belt_speed_mps * (st.next_contra_s - st.ic_s) * 100.0
+    else:
+        out["step_length_cm"] = np.nan
+    out["vertical_ratio_pct"] = out["vertical_oscillation_cm"] / out["step_length_cm"] * 100.0
+
+
 def compute_step_table(
     points: dict[str, np.ndarray],
     time_s: np.ndarray,
@@ -113,89 +211,18 @@ def compute_step_table(
     flat_foot_offset_deg: float | None,
     max_step_s: float,
 ) -> pd.DataFrame:
-    """One row per contact with every column of METRICS.md.
+    """One row per contact with every column of METRICS.md, family by family: timing, angles, pull, lengths.
 
     ``points`` holds runner-frame (T, 2) arrays for the landmarks plus ``mid_hip`` and
     ``mid_shoulder``. A metric that needs the next contralateral contact is NaN when that contact is
     missing (dropped or beyond the track) or further than ``max_step_s`` away.
     """
-    n = len(contacts)
-    idx_to_t = lambda i: np.interp(i, np.arange(time_s.size), time_s)  # noqa: E731
-    sides = contacts["side"].to_numpy()
-    ic = contacts["ic_idx"].to_numpy(float)
-    to = contacts["to_idx"].to_numpy(float)
-    ic_s, to_s = idx_to_t(ic), idx_to_t(to)
-
-    next_contra = np.full(n, np.nan)   # time of the next contralateral IC
-    next_contra_idx = np.full(n, np.nan)
-    next_contra_row = np.full(n, -1)
-    next_same = np.full(n, np.nan)
-    for i in range(n):
-        if i + 1 < n and sides[i + 1] != sides[i] and ic_s[i + 1] - ic_s[i] <= max_step_s:
-            next_contra[i], next_contra_idx[i], next_contra_row[i] = ic_s[i + 1], ic[i + 1], i + 1
-        later = np.flatnonzero((sides == sides[i]) & (ic_s > ic_s[i]))
-        if later.size and ic_s[later[0]] - ic_s[i] <= 2.0 * max_step_s:
-            next_same[i] = ic_s[later[0]]
-
-    out = pd.DataFrame({"side": sides, "ic_s": ic_s, "to_s": to_s})
-    step_s = next_contra - ic_s
-    gct = (to_s - ic_s) * 1000.0
-    out["cadence_spm"] = 60.0 / step_s
-    out["ground_contact_ms"] = gct
-    out["flight_ms"] = (next_contra - to_s) * 1000.0
-    out["duty_factor_pct"] = gct / ((next_same - ic_s) * 1000.0) * 100.0
-
-    def at(name: str, where: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-        """(n, 2) positions of a landmark (``{s}`` = stance side) at fractional indices."""
-        res = np.full((n, 2), np.nan)
-        for side in ("left", "right"):
-            sel = sides == side
-            res[sel] = cubic_at(points[name.format(s=side)], where[sel])
-        return res
-
-    for col, (lower, upper, event, sign) in FROM_VERTICAL.items():
-        when = ic if event == "ic" else to
-        out[col] = sign * angle_from_vertical_deg(at(lower, when), at(upper, when))
-
-    ankle_ic, hip_ic = at("{s}_ankle", ic), at("mid_hip", ic)
-    out["alignment_deg"] = out["trunk_lean_deg"] - angle_from_vertical_deg(ankle_ic, hip_ic)
-    out["knee_flexion_ic_deg"] = 180.0 - joint_angle_deg(at("{s}_hip", ic), at("{s}_knee", ic), ankle_ic)
-
-    foot_angle = inclination_deg(at("{s}_heel", ic), at("{s}_foot_index", ic))
-    if flat_foot_offset_deg is None:
-        out["foot_strike_angle_deg"] = np.nan
-    else:
-        out["foot_strike_angle_deg"] = foot_angle - flat_foot_offset_deg
-    out["foot_strike"] = classify_foot_strike(out["foot_strike_angle_deg"].to_numpy(float))
-
-    mid = np.array([
-        mid_stance_index(points["mid_hip"][:, 0], points[f"{s}_ankle"][:, 0], a, b)
-        for s, a, b in zip(sides, ic, to)
-    ])
-    out["pull_ms"] = (to_s - idx_to_t(mid)) * 1000.0
-    out.loc[~np.isfinite(mid), "pull_ms"] = np.nan
-
-    if scale is None:
-        for col in ("overstride_cm", "vertical_oscillation_cm", "step_length_cm", "vertical_ratio_pct"):
-            out[col] = np.nan
-    else:
-        out["overstride_cm"] = scale.to_cm(ankle_ic[:, 0] - hip_ic[:, 0])
-        hip_y = points["mid_hip"][:, 1]
-        out["vertical_oscillation_cm"] = [
-            float(scale.to_cm(vertical_excursion(hip_y, a, b))) for a, b in zip(ic, next_contra_idx)
-        ]
-        if overground:
-            mid_contact = 0.5 * (ic + to)
-            ankle_x = at("{s}_ankle", mid_contact)[:, 0]
-            step_px = np.full(n, np.nan)
-            has = next_contra_row >= 0
-            step_px[has] = ankle_x[next_contra_row[has]] - ankle_x[has]
-            out["step_length_cm"] = scale.to_cm(step_px)
-        elif belt_speed_mps:
-            out["step_length_cm"] = belt_speed_mps * step_s * 100.0
-        else:
-            out["step_length_cm"] = np.nan
-        out["vertical_ratio_pct"] = out["vertical_oscillation_cm"] / out["step_length_cm"] * 100.0
+    st = _steps(time_s, contacts, max_step_s)
+    out = pd.DataFrame({"side": st.sides, "ic_s": st.ic_s, "to_s": st.to_s})
+    _timing(out, st)
+    _angles(out, st, points, flat_foot_offset_deg)
+    _pull(out, st, points, time_s)
+    _lengths(out, st, points, scale, overground, belt_speed_mps)
     return out.reindex(columns=list(STEP_COLUMNS))
 
 

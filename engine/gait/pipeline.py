@@ -9,14 +9,31 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import BadInputError, NotRunningError, TooFewContactsError
-from engine.gait.events import (ContactDetector, SoleEdges, foot_point, merge_split_contacts, sole_edges,
-                                 steady_event_timing, stride_anchored_contacts, stride_frequency_hz)
-from engine.gait.frame import (Orientation, Scale, detect_orientation, ground_tilt_deg, leg_length_px, level_image,
-                               scale_from_height, to_runner_frame)
+from engine.gait.events import (
+    ContactDetector,
+    SoleEdges,
+    foot_point,
+    merge_split_contacts,
+    sole_edges,
+    steady_event_timing,
+    stride_anchored_contacts,
+    stride_frequency_hz,
+)
+from engine.gait.frame import (
+    Orientation,
+    Scale,
+    detect_orientation,
+    ground_tilt_deg,
+    leg_length_px,
+    level_image,
+    scale_from_height,
+    to_runner_frame,
+)
 from engine.gait.metrics import compute_step_table, flat_foot_offset_deg
 from engine.gait.signal import bridge_gaps, effective_cutoff_hz, interp_at, lowpass, noise_sd
 from engine.gait.summary import summarize
 from engine.model import REQUIRED_LANDMARKS, SIDES, AnalysisResult, LandmarkTrack
+from engine.notices import Notice, code_of
 from engine.provenance import engine_info
 
 MIN_CONTACTS = 4
@@ -103,7 +120,8 @@ def prepare_track(track: LandmarkTrack, settings: GaitSettings) -> PreparedTrack
         raise BadInputError(f"the landmark track has only {len(track)} samples; at least a second of running is needed")
     t, xy_raw, fs = _uniform(track)
     if fs < 15:
-        raise BadInputError(f"the landmarks are sampled at {fs:.1f} Hz; at least 15 Hz is needed to time ground contacts")
+        raise BadInputError(f"the landmarks are sampled at {fs:.1f} Hz; at least 15 Hz is needed to time ground "
+                            "contacts")
     names = list(track.names)
     xy_b = bridge_gaps(xy_raw, t, max_gap_ms=settings.max_gap_ms)
     xy_s = lowpass(xy_b, sample_rate_hz=fs, cutoff_hz=settings.cutoff_hz)
@@ -116,9 +134,10 @@ def prepare_track(track: LandmarkTrack, settings: GaitSettings) -> PreparedTrack
     if not math.isfinite(leg_px) or leg_px <= 0:
         raise BadInputError("hips, knees and ankles are never seen together; cannot size the runner")
     orient = detect_orientation(px, t, leg_px)
-    warnings = []
+    warnings: list[str] = []
     if orient.facing_agrees_with_travel is False:
-        warnings.append("the runner's feet point against the direction of travel; direction taken from travel")
+        warnings.append(Notice("facing_against_travel",
+                        "the runner's feet point against the direction of travel; direction taken from travel"))
     tilt = ground_tilt_deg(0.5 * (px["left_hip"] + px["right_hip"])) if orient.overground else float("nan")
     if math.isfinite(tilt):
         # the ground line: a runner crossing the frame shows it; a camera that is not level turns every
@@ -127,8 +146,9 @@ def prepare_track(track: LandmarkTrack, settings: GaitSettings) -> PreparedTrack
         xy_b, xy_s = level_image(xy_b, tilt, centre), level_image(xy_s, tilt, centre)
         px = {n: xy_s[:, names.index(n), :] for n in names}
         if abs(tilt) >= 1.0:
-            warnings.append(f"the ground runs {abs(tilt):.1f} deg off the image's horizontal (the camera is not "
-                            "level); the picture was levelled, so angles are measured from the ground's vertical")
+            warnings.append(Notice("camera_tilt",
+                            f"the ground runs {abs(tilt):.1f} deg off the image's horizontal (the camera is not "
+                            "level); the picture was levelled, so angles are measured from the ground's vertical"))
     feet = [names.index(f"{s}_{p}") for s in SIDES for p in ("heel", "foot_index")]
     noise = noise_sd(xy_b[:, feet, 1], xy_s[:, feet, 1], sample_rate_hz=fs, cutoff_hz=settings.cutoff_hz)
     # the smoothed signal keeps the share fc / nyquist of the noise's variance
@@ -244,16 +264,17 @@ def time_contacts(prep: PreparedTrack, settings: GaitSettings) -> TimedContacts:
         timed.contacts, joined = merge_split_contacts(timed.contacts, min_stride_samples=fs / stride_hz)
         timed.contacts["event_method"] = timed.contacts["side"].map(methods)
         if joined:
-            timed.warnings.append(f"{joined} contact{'s' if joined > 1 else ''} cut in two by a glitch in the "
-                                  "landmarks joined again")
+            timed.warnings.append(Notice("contacts_joined",
+                                  f"{joined} contact{'s' if joined > 1 else ''} cut in two by a glitch in the "
+                                  "landmarks joined again"))
     if _implausible(timed.contacts, t, fs, stride_hz):
         if 120.0 * stride_hz < MIN_RUNNING_SPM:
             raise NotRunningError(f"this looks like walking, not running: the feet alternate at "
                                   f"{120.0 * stride_hz:.0f} steps/min (running is above {MIN_RUNNING_SPM:.0f})")
         anchored = anchored_contacts(prep, timed, stride_hz)
         if len(anchored) > len(timed.contacts):
-            timed.warnings = [w for w in timed.warnings if "was dropped" not in w]
-            timed.warnings.insert(0, (
+            timed.warnings = [w for w in timed.warnings if code_of(w) != "contact_dropped"]
+            timed.warnings.insert(0, Notice("contacts_anchored",
                 f"the foot heights are too noisy to time contacts ({len(timed.contacts)} found where the feet's "
                 f"alternation says about {(t[-1] - t[0]) * 2 * stride_hz:.0f}); contacts are anchored on the "
                 "feet's forward-backward motion instead (Zeni et al. 2008), so contact and flight times are "
@@ -279,8 +300,9 @@ def _foot_offset(points: dict[str, np.ndarray], timed: TimedContacts, warnings: 
     if math.isfinite(offset) and FLAT_OFFSET_RANGE_DEG[0] <= offset <= FLAT_OFFSET_RANGE_DEG[1]:
         return offset, "flat mid-stance frames", n_flat
     found = f"{offset:.1f} deg" if math.isfinite(offset) else "no flat frames"
-    warnings.append(f"the flat-foot offset could not be estimated ({found}): the heel does not seem to come "
-                    f"down in stance; foot strike angles use the typical {DEFAULT_FLAT_OFFSET_DEG:.0f} deg")
+    warnings.append(Notice("flat_offset_default",
+                    f"the flat-foot offset could not be estimated ({found}): the heel does not seem to come "
+                    f"down in stance; foot strike angles use the typical {DEFAULT_FLAT_OFFSET_DEG:.0f} deg"))
     return DEFAULT_FLAT_OFFSET_DEG, "default", n_flat
 
 
@@ -292,8 +314,9 @@ def _length_scale(px: dict[str, np.ndarray], height_cm: float | None, world_px_p
         return scale_from_height(px, float(height_cm))
     if world_px_per_cm:
         return Scale(px_per_cm=world_px_per_cm, source="world_landmarks")
-    warnings.append("no runner height given: lengths (overstride, oscillation, step length) are left empty; "
-                    "pass --height-cm")
+    warnings.append(Notice("no_height",
+                    "no runner height given: lengths (overstride, oscillation, step length) are left empty; "
+                    "pass --height-cm"))
     return None
 
 
@@ -332,15 +355,15 @@ def analyze_track(
     scale = _length_scale(prep.px, height_cm, world_px_per_cm, warnings)
     belt = treadmill_speed_kmh / 3.6 if treadmill_speed_kmh else None
     if not prep.orient.overground and scale is not None and belt is None:
-        warnings.append("treadmill run without a belt speed: step length and vertical ratio are left empty")
+        warnings.append(Notice("treadmill_no_speed",
+                        "treadmill run without a belt speed: step length and vertical ratio are left empty"))
     t, contacts = prep.t, timed.contacts
-    step_s = np.median(np.diff(np.interp(contacts["ic_idx"], np.arange(t.size), t)))
+    step_s = float(np.median(np.diff(np.interp(contacts["ic_idx"], np.arange(t.size), t))))
     rows = compute_step_table(points, t, contacts, scale=scale, overground=prep.orient.overground,
-                              belt_speed_mps=belt, flat_foot_offset_deg=offset, max_step_s=1.6 * float(step_s))
+                              belt_speed_mps=belt, flat_foot_offset_deg=offset, max_step_s=1.6 * step_s)
     rows["event_method"] = contacts["event_method"].to_numpy()
-    summary = summarize(rows)
-    summary.update(flat_foot_offset_deg=offset, flat_foot_offset_source=offset_source,
-                   overground=prep.orient.overground)
+    summary = {**summarize(rows), "flat_foot_offset_deg": offset, "flat_foot_offset_source": offset_source,
+               "overground": prep.orient.overground}
     return AnalysisResult(
         source={**(source or {}), "fps": float(prep.fs), "duration_s": float(t[-1] - t[0]), "samples": int(len(track)),
                 "image_width": track.image_width, "image_height": track.image_height},

@@ -41,7 +41,7 @@ def summarize(rows: pd.DataFrame, *, columns: tuple[str, ...] = SUMMARY_COLUMNS)
             out[col] = describe(rows[col])
     if "foot_strike" in rows.columns:
         counts = {c: int((rows["foot_strike"] == c).sum()) for c in FOOT_STRIKE_CLASSES}
-        majority = max(counts, key=counts.get) if any(counts.values()) else None
+        majority = max(counts, key=lambda c: counts[c]) if any(counts.values()) else None
         out["foot_strike"] = {**counts, "majority": majority}
     if "side" in rows.columns and "ground_contact_ms" in rows.columns:
         means = {s: float(rows.loc[rows["side"] == s, "ground_contact_ms"].mean()) for s in ("left", "right")}

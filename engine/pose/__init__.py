@@ -19,6 +19,7 @@ import numpy as np
 
 from engine.errors import NoPersonError
 from engine.model import LANDMARK_NAMES, LandmarkTrack
+from engine.notices import Notice
 from engine.pose.blazepose import PoseSettings
 from engine.pose.extract import ProgressFn, RawPose, extract_pose
 from engine.pose.repair import keep_one_person, reject_outliers, repair_leg_swaps
@@ -142,7 +143,8 @@ def raw_pose(
             return cached, True
     raw = extract_pose(path, settings=settings, progress=progress, workers=workers)
     # the cache stores float32; round the fresh result the same way so both give identical analyses
-    raw.xy, raw.visibility, raw.world = (a.astype(np.float32).astype(float) for a in (raw.xy, raw.visibility, raw.world))
+    raw.xy, raw.visibility, raw.world = (a.astype(np.float32).astype(float)
+                                         for a in (raw.xy, raw.visibility, raw.world))
     if use_cache:
         try:
             _save(raw, cpath)
@@ -178,18 +180,21 @@ def video_track(
         raise NoPersonError(f"{name}: a person was found in only {share:.0%} of the frames; film the runner "
                             "from the side, whole body in view, filling at least half the frame height")
     coverage = decoded_coverage(raw.time_s, raw.info)
-    warnings: list[str] = [coverage["warning"]] if coverage.get("warning") else []
+    warnings: list[str] = [Notice("decode_incomplete", coverage["warning"])] if coverage.get("warning") else []
     xy, identity = keep_one_person(raw.xy, raw.time_s)
     if identity.jumps:
-        warnings.append(f"the pose jumped {identity.jumps} time{'s' if identity.jumps > 1 else ''} (lost runner "
-                        f"or another person); {identity.dropped_s:.1f} s that did not match the runner were left out")
+        warnings.append(Notice("pose_jumped",
+                        f"the pose jumped {identity.jumps} time{'s' if identity.jumps > 1 else ''} (lost runner "
+                        f"or another person); {identity.dropped_s:.1f} s that did not match the runner were left out"))
     xy, vis, swapped = repair_leg_swaps(xy, raw.visibility)
     xy, n_outliers = reject_outliers(xy, raw.time_s)
     if share < 0.95:
-        warnings.append(f"the runner was found in {share:.0%} of the frames; contacts in the gaps are skipped")
+        warnings.append(Notice("runner_partly_found",
+                        f"the runner was found in {share:.0%} of the frames; contacts in the gaps are skipped"))
     if raw.region_of_interest:
-        warnings.append("the runner is small in the frame: the pose was found in a crop that follows the moving "
-                        "runner; film closer for the best results")
+        warnings.append(Notice("small_runner",
+                        "the runner is small in the frame: the pose was found in a crop that follows the moving "
+                        "runner; film closer for the best results"))
     world_scale = px_per_cm_from_world(xy, raw.world)
     fps = raw.info.fps if math.isfinite(raw.info.fps) else None
     track = LandmarkTrack.from_arrays(
@@ -197,17 +202,11 @@ def video_track(
         image_width=raw.info.width, image_height=raw.info.height, meta={"source": f"BlazePose: {name}"},
     )
     report = {
-        "frames": n,
-        "pose_found_share": share,
-        "leg_swap_frames_repaired": int(swapped.sum()),
-        "outlier_samples_removed": n_outliers,
-        "identity_jumps": identity.jumps,
-        "frames_dropped_other_person": identity.dropped_frames,
-        "pose_from_cache": from_cache,
-        "region_of_interest": raw.region_of_interest,
-        "pose_settings": (settings or PoseSettings()).get_params(),
-        "rotation_deg": raw.info.rotation_deg,
-        "codec": raw.info.codec,
+        "frames": n, "pose_found_share": share, "leg_swap_frames_repaired": int(swapped.sum()),
+        "outlier_samples_removed": n_outliers, "identity_jumps": identity.jumps,
+        "frames_dropped_other_person": identity.dropped_frames, "pose_from_cache": from_cache,
+        "region_of_interest": raw.region_of_interest, "pose_settings": (settings or PoseSettings()).get_params(),
+        "rotation_deg": raw.info.rotation_deg, "codec": raw.info.codec,
         "decoded": {k: v for k, v in coverage.items() if k != "warning"},
     }
     return VideoTrack(track=track, info=raw.info, world_px_per_cm=world_scale, report=report, warnings=warnings)

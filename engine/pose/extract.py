@@ -180,7 +180,8 @@ def _run_spans(jobs: list[tuple], progress: ProgressFn | None, total: int) -> li
             except queue.Empty:
                 dead = [i for i, p in enumerate(procs) if i not in parts and p.exitcode not in (None, 0)]
                 if dead:
-                    raise RuntimeError(f"the pose worker for span {dead[0]} died (exit code {procs[dead[0]].exitcode})")
+                    raise RuntimeError(f"the pose worker for span {dead[0]} died (exit code "
+                                       f"{procs[dead[0]].exitcode})") from None
                 continue
             if what == "error":
                 raise value

@@ -6,7 +6,8 @@ background as the per-pixel median of frames spread over the clip, and in every 
 the parts that differ from it are the runner (on a treadmill only the limbs: the runner stays in
 place and so is part of the background; their union over 0.3 s either side spans the swinging arms
 and legs). The crop handed to BlazePose stands on the union's bottom (the feet), 1.8 times its height tall and
-0.8 times as wide as tall, smoothed over time so the tracker is not thrown by a jumping crop. Landmarks found in the crop are mapped back to the full frame.
+0.8 times as wide as tall, smoothed over time so the tracker is not thrown by a jumping crop. Landmarks found in the
+crop are mapped back to the full frame.
 
 ++ a still camera, one moving person; -- a panning camera, or a second person moving as much.
 """
@@ -54,7 +55,8 @@ def motion_boxes(path: str | Path, *, max_short_side_px: int | None = None) -> t
     h, w = shape
     background = np.median(np.stack(samples), axis=0).astype(np.int16)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
-    times, raw = [], []
+    times: list[float] = []
+    raw: list[np.ndarray] = []
     for t, img in iter_frames(path, max_short_side_px=max_short_side_px):
         times.append(t)
         raw.append(np.full(4, np.nan))
@@ -67,9 +69,9 @@ def motion_boxes(path: str | Path, *, max_short_side_px: int | None = None) -> t
             x0, y0 = keep[:, 0].min(), keep[:, 1].min()
             x1, y1 = (keep[:, 0] + keep[:, 2]).max(), (keep[:, 1] + keep[:, 3]).max()
             raw[-1] = np.array([x0, y0, x1, y1], float) / scale
-    times = np.array(times)
-    fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 30.0
-    return times, _crops(_window_union(np.array(raw), max(1, int(round(0.3 * fps)))), w, h)
+    stamps = np.array(times)
+    fps = (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 and stamps[-1] > stamps[0] else 30.0
+    return stamps, _crops(_window_union(np.array(raw), max(1, int(round(0.3 * fps)))), w, h)
 
 
 def _window_union(boxes: np.ndarray, half: int) -> np.ndarray:

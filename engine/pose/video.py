@@ -107,7 +107,7 @@ def probe(path: str | Path) -> VideoInfo:
 
 
 def _to_display(frame: av.VideoFrame, rotation_deg: int, scale: float) -> np.ndarray:
-    img = frame.to_ndarray(format="rgb24")
+    img: np.ndarray = frame.to_ndarray(format="rgb24")
     if scale < 1.0:
         # OpenCV's bilinear resize is several times faster than swscale's default bicubic here
         w = max(2, int(round(frame.width * scale)))
@@ -145,10 +145,11 @@ def iter_frames(
     with _open(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO" if threaded else "NONE"
-        t0 = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+        base = stream.time_base or Fraction(1, 90000)
+        t0 = float(stream.start_time * base) if stream.start_time is not None else 0.0
         if start_s > 0:
             try:
-                container.seek(int((start_s + t0) / stream.time_base), stream=stream, backward=True, any_frame=False)
+                container.seek(int((start_s + t0) / base), stream=stream, backward=True, any_frame=False)
             except av.error.FFmpegError:
                 return  # a damaged index: nothing past here can be reached; the caller reports the coverage
         scale = 1.0
@@ -157,7 +158,7 @@ def iter_frames(
             for frame in container.decode(stream):
                 if frame.pts is None:
                     continue
-                t = float(frame.pts * stream.time_base) - t0
+                t = float(frame.pts * base) - t0
                 if t < start_s - 1e-6:
                     continue
                 if t >= end_s - 1e-6:

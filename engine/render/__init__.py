@@ -174,7 +174,7 @@ def key_frames(path: str | Path | None, track: LandmarkTrack, rows: pd.DataFrame
     if rows.empty or "ic_s" not in rows.columns:
         return []
     records = rows.reset_index(drop=True).to_dict(orient="records")
-    by_time = {}
+    by_time: dict[float, list[int]] = {}
     for i, r in enumerate(records):
         by_time.setdefault(float(r["ic_s"]), []).append(i)
     out: list[KeyFrame] = []

@@ -156,6 +156,8 @@ def analyze(
         if placement not in PLACEMENTS:
             raise BadInputError(f"{path.name}: say where the sensor was worn: --placement {'|'.join(PLACEMENTS)}")
         return analyze_imu(src.imu, placement=placement, source=source)
+    if src.track is None:
+        raise BadInputError(f"{path.name}: no landmark track was read")
     result = analyze_track(src.track, height_cm=height_cm, treadmill_speed_kmh=treadmill_speed_kmh, settings=settings,
                            world_px_per_cm=src.world_px_per_cm, source=source)
     result.warnings = src.warnings + result.warnings

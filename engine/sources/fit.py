@@ -19,6 +19,7 @@ import pandas as pd
 
 from engine.errors import BadInputError, NotRunningError
 from engine.model import AnalysisResult
+from engine.notices import Notice
 from engine.provenance import engine_info
 
 #: FIT record field -> (column, factor)
@@ -93,7 +94,7 @@ def _decode(path: Path, reader: str = "auto") -> tuple[dict, list[str]]:
         return _decode_fitdecode(path), []
     if errors:
         raise BadInputError(f"{path.name}: the FIT file is damaged ({errors[0]})")
-    return messages, []
+    return dict(messages), []
 
 
 def _decode_fitdecode(path: Path) -> dict:
@@ -180,19 +181,11 @@ def read_fit(path: str | Path, *, sha256: str = "", reader: str = "auto", source
         raise BadInputError(f"{path.name} has no records")
     frame = _records_frame(records, _dev_names(messages))
     ts = pd.to_datetime(frame.pop("timestamp"), utc=True)
-    keep = np.zeros(len(frame), bool)
-    legs, windows = [], []
-    for s in runs:
-        start = pd.Timestamp(s.get("start_time"))
-        end = start + pd.Timedelta(seconds=float(s.get("total_elapsed_time") or 0.0))
-        windows.append((start, end))
-        inside = ((ts >= start) & (ts <= end)).to_numpy()
-        keep |= inside
-        legs.append({"start": start.isoformat(), "duration_s": float(s.get("total_elapsed_time") or 0.0),
-                     "records": int(inside.sum())})
+    keep, legs, windows = _running_legs(runs, ts)
     if len(sessions) > len(runs):
-        warnings.append(f"multisport file: kept {len(runs)} running leg(s) of {len(sessions)} sessions "
-                        f"({', '.join(sports)})")
+        warnings.append(Notice("multisport",
+                        f"multisport file: kept {len(runs)} running leg(s) of {len(sessions)} sessions "
+                        f"({', '.join(sports)})"))
     frame, ts = frame[keep].reset_index(drop=True), ts[keep].reset_index(drop=True)
     frame = frame.dropna(axis=1, how="all")
     _fill_from_developer_fields(frame, messages.get("field_description_mesgs", []), warnings)
@@ -207,20 +200,29 @@ def read_fit(path: str | Path, *, sha256: str = "", reader: str = "auto", source
     missing = [c for c in DYNAMICS if c not in frame.columns or frame[c].notna().sum() == 0]
     if len(missing) == len(DYNAMICS):
         have = [c for c in frame.columns if c not in ("time_s", "lap")]
-        warnings.append("no running dynamics (vertical oscillation, ground contact, step length) in this file; "
-                        f"it has {', '.join(have)}")
-    summary = summarize_records(frame)
+        warnings.append(Notice("no_running_dynamics",
+                        "no running dynamics (vertical oscillation, ground contact, step length) in this file; "
+                        f"it has {', '.join(have)}"))
     return AnalysisResult(
         source={"path": str(path), "kind": "fit", "sha256": sha256, **(source or {}), "fps": None,
                 "duration_s": float(frame.time_s.iloc[-1]), "samples": int(len(frame)),
                 "start": t0.isoformat(), "legs": legs, "laps": laps},
-        engine=engine_info(),
-        rows=frame,
-        summary=summary,
-        settings={},
-        row_unit="record",
-        warnings=warnings,
-    )
+        engine=engine_info(), rows=frame, summary=summarize_records(frame), settings={}, row_unit="record",
+        warnings=warnings)
+
+
+def _running_legs(runs: list[dict], ts: pd.Series) -> tuple[np.ndarray, list[dict], list[tuple]]:
+    """Which records fall in a running session, the sessions as legs, and their time windows."""
+    keep = np.zeros(len(ts), bool)
+    legs, windows = [], []
+    for s in runs:
+        start = pd.Timestamp(s.get("start_time"))
+        duration = float(s.get("total_elapsed_time") or 0.0)
+        windows.append((start, start + pd.Timedelta(seconds=duration)))
+        inside = ((ts >= start) & (ts <= windows[-1][1])).to_numpy()
+        keep |= inside
+        legs.append({"start": start.isoformat(), "duration_s": duration, "records": int(inside.sum())})
+    return keep, legs, windows
 
 
 #: Developer fields that stand in for missing native running dynamics (a Stryd pod without a heart-rate strap
@@ -243,12 +245,14 @@ def _fill_from_developer_fields(frame: pd.DataFrame, descriptions: list[dict], w
             continue                                    # the native field wins
         unit = _snake(d.get("units") or "")
         if unit not in factors:
-            warnings.append(f"developer field '{d.get('field_name')}' is in '{d.get('units')}', which leanline "
-                            f"does not convert; {column} is left empty")
+            warnings.append(Notice("developer_units",
+                            f"developer field '{d.get('field_name')}' is in '{d.get('units')}', which leanline "
+                            f"does not convert; {column} is left empty"))
             continue
         frame[column] = frame[f"dev_{name}"] * factors[unit]
-        warnings.append(f"{column} comes from the developer field '{d.get('field_name')}' ({d.get('units')}): "
-                        "the file has no native one")
+        warnings.append(Notice("developer_stand_in",
+                        f"{column} comes from the developer field '{d.get('field_name')}' ({d.get('units')}): "
+                        "the file has no native one"))
 
 
 def _whole_file_session(messages: dict, records: list[dict], warnings: list[str]) -> list[dict]:
@@ -258,8 +262,9 @@ def _whole_file_session(messages: dict, records: list[dict], warnings: list[str]
         return []
     sport = next((m.get("sport") for m in messages.get("sport_mesgs", []) if m.get("sport") is not None), "running")
     first, last = pd.Timestamp(records[0]["timestamp"]), pd.Timestamp(records[-1]["timestamp"])
-    warnings.append("the file has no session summary (was the recording cut off?); all its records are taken "
-                    f"as one {sport} session")
+    warnings.append(Notice("no_session_summary",
+                    "the file has no session summary (was the recording cut off?); all its records are taken "
+                    f"as one {sport} session"))
     return [{"sport": sport, "start_time": first, "total_elapsed_time": (last - first).total_seconds()}]
 
 
@@ -296,6 +301,6 @@ def summarize_records(frame: pd.DataFrame) -> dict:
                     "mean": float(np.mean(v)) if v.size else math.nan,
                     "sd": float(np.std(v, ddof=1)) if v.size > 1 else math.nan, "n": int(v.size)}
     if "gct_balance_pct" in out:
-        out["gct_balance_pct"] = out["gct_balance_pct"]["mean"]
+        out["gct_balance_pct"] = out["gct_balance_pct"]["mean"]    # type: ignore[assignment]  # one number
     return out
 

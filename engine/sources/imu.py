@@ -3,9 +3,11 @@
 Formats recognised from the header: the generic ``time, ax, ay, az[, gx, gy, gz]`` (also ``x, y, z``
 and ``acc_x`` ...), phyphox's "Acceleration x (m/s^2)" columns, Sensor Logger exports
 (``TotalAcceleration.csv``, or ``Accelerometer.csv`` plus ``Gravity.csv``, alone or in the app's
-zip), and GENEActiv's CSV export (device header, then time-stamped rows in g). Separators ``,`` ``;`` or tab. Acceleration in g or m/s² (from the header's unit, else from
-the size of gravity: a recording's median magnitude is ~1 in g and ~9.8 in m/s²); time in s, ms or
-ns (from the header, else from the sampling interval). Everything is resampled to a fixed rate (the recording's own, rounded).
+zip), and GENEActiv's CSV export (device header, then time-stamped rows in g). Separators ``,``
+``;`` or tab; decimal commas and UTF-16 exports are read. Acceleration in g or m/s² (from the header's
+unit, else from the size of gravity: the acceleration's mean over two seconds is ~1 in g and ~9.8 in
+m/s², whatever the duty factor); time in s, ms or ns (from the header, else from the sampling
+interval). Everything is resampled to a fixed rate (the recording's own, rounded).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import BadInputError
+from engine.notices import Notice
 from engine.sources.text import decode_text
 
 G = 9.80665
@@ -116,9 +119,9 @@ def _find(cols: dict[str, str], names) -> str | None:
     return None
 
 
-def _columns(df: pd.DataFrame, name: str) -> tuple[str, tuple[str, str, str], tuple[str, str, str] | None, dict]:
-    bare = {}
-    units = {}
+def _columns(df: pd.DataFrame, name: str) -> tuple[str, tuple[str, ...], tuple[str, ...] | None, dict]:
+    bare: dict[str, str] = {}
+    units: dict[str, str] = {}
     for c in df.columns:
         b, u = _clean(c)
         bare.setdefault(b, c)
@@ -132,9 +135,11 @@ def _columns(df: pd.DataFrame, name: str) -> tuple[str, tuple[str, str, str], tu
         problems.append("no time column (time_s, time, t, seconds_elapsed or 'Time (s)')")
     if acc is None:
         problems.append("no accelerometer columns (ax, ay, az / x, y, z / acc_x ... / 'Acceleration x (m/s^2)')"
-                        + (" - 'Linear Acceleration' has gravity removed: export 'Acceleration with g'" if linear else ""))
+                        + (" - 'Linear Acceleration' has gravity removed: export 'Acceleration with g'"
+                           if linear else ""))
     if problems:
         raise BadInputError(f"{name}: {'; '.join(problems)}; found columns: {', '.join(map(str, df.columns))}")
+    assert time_col is not None and acc is not None   # refused above otherwise
     return time_col, acc, gyro, {c: units[c] for c in df.columns}
 
 
@@ -239,7 +244,7 @@ def split_at_gaps(t_s: np.ndarray) -> tuple[slice, list[str]]:
             f"{t_s[biggest]:.1f} s); analysed the longest stretch without a jump, "
             f"{f'{kept_s:.0f} s' if kept_s < 120 else f'{kept_s / 60:.1f} min'} "
             f"({keep.stop - keep.start} of {len(t_s)} samples)")
-    return keep, [note]
+    return keep, [Notice("time_gap", note)]
 
 
 def signal_from_table(df: pd.DataFrame, *, name: str, acc_unit: str = "auto", time_unit: str = "auto",
@@ -332,7 +337,8 @@ def _sensor_logger(files: dict[str, str], name: str) -> pd.DataFrame | None:
             gyro = gyro.apply(pd.to_numeric, errors="coerce").dropna().sort_values("seconds_elapsed")
             t = pd.to_numeric(out["seconds_elapsed"], errors="coerce").to_numpy(float)
             for ax in ("x", "y", "z"):
-                out[f"gyro_{ax} (rad/s)"] = np.interp(t, gyro["seconds_elapsed"].to_numpy(float), gyro[ax].to_numpy(float))
+                out[f"gyro_{ax} (rad/s)"] = np.interp(t, gyro["seconds_elapsed"].to_numpy(float),
+                                                      gyro[ax].to_numpy(float))
     return out
 
 
@@ -348,7 +354,8 @@ def _zip_table(path: Path) -> pd.DataFrame:
     try:
         with zipfile.ZipFile(path) as zf:
             csvs = [i for i in zf.infolist() if i.filename.lower().endswith(".csv") and not i.is_dir()]
-            wanted = [i for i in csvs if Path(i.filename).name.lower() in _ZIP_MEMBERS] or (csvs if len(csvs) == 1 else [])
+            wanted = [i for i in csvs if Path(i.filename).name.lower() in _ZIP_MEMBERS]
+            wanted = wanted or (csvs if len(csvs) == 1 else [])
             if not wanted:
                 raise BadInputError(f"{name}: no TotalAcceleration.csv or Accelerometer.csv inside "
                                     f"(found: {', '.join(sorted(i.filename for i in csvs)) or 'no CSV files'})")

@@ -66,7 +66,8 @@ def read_landmark_csv(path: str | Path) -> LandmarkTrack:
     return track_from_frame(df, meta=meta, label=path.name)
 
 
-def track_from_frame(df: pd.DataFrame, *, meta: dict[str, Any] | None = None, label: str = "landmark CSV") -> LandmarkTrack:
+def track_from_frame(df: pd.DataFrame, *, meta: dict[str, Any] | None = None,
+                     label: str = "landmark CSV") -> LandmarkTrack:
     """Validate a landmark table (CSV columns) and build a :class:`LandmarkTrack`."""
     meta = dict(meta or {})
     problems: list[str] = []

@@ -57,7 +57,7 @@ from engine.sources import file_sha256
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: no advisory locks; one process at a time
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 SCHEMA_VERSION = 2
 DB_NAME = "library.sqlite"
@@ -487,7 +487,7 @@ class Library:
             raise LibraryError(f"no athlete called {name!r}")
         cur = con.execute("INSERT INTO athletes(name, height_cm, created_at) VALUES (?, ?, ?)",
                           (name, height_cm, _now()))
-        return int(cur.lastrowid)
+        return int(cur.lastrowid or 0)
 
     def rename_athlete(self, athlete_id: int, name: str) -> None:
         name = _clean_text(name, max_len=80, what="an athlete's name")
@@ -550,7 +550,7 @@ class Library:
                     (athlete_id, title, label, session_date, json.dumps(_clean_tags(tags)),
                      str(result.source.get("kind", "")), source_name, str(result.source.get("sha256", "")),
                      result.leanline_version, result.row_unit, int(len(result.rows)), payload, _now()))
-                sid = int(cur.lastrowid)
+                sid = int(cur.lastrowid or 0)
                 con.executemany(
                     "INSERT INTO key_frames(session_id, step, side, ic_s, jpeg) VALUES (?, ?, ?, ?, ?)",
                     [(sid, int(k.step), str(k.side), float(k.ic_s),

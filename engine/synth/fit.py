@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -107,11 +108,11 @@ def write_fit(path: str | Path, records: pd.DataFrame, *, start: dt.datetime, sp
                     "serial_number": 20261121, "time_created": start})
     enc.write_mesg({"mesg_num": m["device_info"], "timestamp": start, "manufacturer": "development", "product": 1})
     if developer:
-        dev_id = {"mesg_num": m["developer_data_id"], "developer_data_index": 0, "application_id": _DEV_APP_ID,
+        dev_id: Any = {"mesg_num": m["developer_data_id"], "developer_data_index": 0, "application_id": _DEV_APP_ID,
                   "application_version": 1}
         enc.write_mesg(dev_id)
         for key, name, units, base, _ in dev_fields:
-            desc = {"mesg_num": m["field_description"], "developer_data_index": 0, "field_definition_number": key,
+            desc: Any = {"mesg_num": m["field_description"], "developer_data_index": 0, "field_definition_number": key,
                     "fit_base_type_id": _BASE_TYPE[base], "field_name": name, "units": units,
                     "native_mesg_num": m["record"] if key != 2 else None}
             desc = {k: v for k, v in desc.items() if v is not None}
@@ -128,7 +129,8 @@ def write_fit(path: str | Path, records: pd.DataFrame, *, start: dt.datetime, sp
         for col, field, factor in (("ground_contact_ms", "stance_time", 1.0), ("stance_time_percent",
                                    "stance_time_percent", 1.0), ("gct_balance_pct", "stance_time_balance", 1.0),
                                    ("vertical_oscillation_cm", "vertical_oscillation", 10.0),
-                                   ("step_length_cm", "step_length", 10.0), ("vertical_ratio_pct", "vertical_ratio", 1.0)):
+                                   ("step_length_cm", "step_length", 10.0), ("vertical_ratio_pct", "vertical_ratio",
+                                                                             1.0)):
             if col in records.columns and col not in native_only and np.isfinite(getattr(r, col)):
                 mesg[field] = float(getattr(r, col)) * factor
         if developer:
@@ -159,7 +161,8 @@ def _summary_mesg(num: int, part: pd.DataFrame, when, sport: str, sub_sport: str
     t0, t1 = float(part["time_s"].iloc[0]), float(part["time_s"].iloc[-1])
     d0 = float(part["distance_m"].iloc[0] - part["speed_mps"].iloc[0])
     cad = float(part["cadence_spm"].mean()) / 2.0
-    return {"mesg_num": num, "timestamp": when(t1 + 1.0), "start_time": when(t0), "sport": sport, "sub_sport": sub_sport,
+    return {"mesg_num": num, "timestamp": when(t1 + 1.0), "start_time": when(t0), "sport": sport,
+            "sub_sport": sub_sport,
             "total_elapsed_time": t1 - t0 + 1.0, "total_timer_time": t1 - t0 + 1.0,
             "total_distance": float(part["distance_m"].iloc[-1]) - d0,
             "enhanced_avg_speed": float(part["speed_mps"].mean()), "avg_heart_rate": int(part["heart_rate_bpm"].mean()),

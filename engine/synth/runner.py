@@ -356,13 +356,12 @@ def _foot_strike_class(angle_deg: float) -> str:
 
 def truth_table(model: RunnerModel, t_start: float, t_end: float) -> pd.DataFrame:
     """Exact per-contact metrics for every contact whose stance lies inside [t_start, t_end]."""
-    p = model.p
     rows = []
     for side in ("right", "left"):
         k0 = int(math.ceil((t_start - model.first_ic(side)) / (2 * model.T_step)))
         k = k0
         while True:
-            t_ic = float(model.ic_time(k, side))
+            t_ic = float(model.ic_time(np.asarray(k), side))
             if t_ic + model.Tc > t_end:
                 break
             k += 1
@@ -510,7 +509,7 @@ def simulate(params: RunnerParams | None = None, *, include_height: bool = False
         lost = (t >= start) & (t < start + length)
         px[lost] = np.nan
         vis[lost] = np.nan
-    meta = {"source": "synthetic runner"}
+    meta: dict[str, object] = {"source": "synthetic runner"}
     if include_height:
         meta["height_cm"] = p.height_cm
     track = LandmarkTrack.from_arrays(

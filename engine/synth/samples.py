@@ -6,11 +6,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
-
-import json
 
 from engine.sources.landmarks_csv import write_landmark_csv
 from engine.synth.runner import RunnerParams, simulate
@@ -49,7 +48,9 @@ def write_pose_csv(clip: Path, out: Path) -> Path:
     """
     from engine.sources import load
 
-    return write_landmark_csv(load(clip, kind="video").track, out)
+    track = load(clip, kind="video").track
+    assert track is not None                 # a clip always reads into a track
+    return write_landmark_csv(track, out)
 
 
 def write_samples(directory: str | Path, *, clips: bool = True) -> list[Path]:
@@ -69,7 +70,11 @@ def write_samples(directory: str | Path, *, clips: bool = True) -> list[Path]:
             write_clip(out / f"{name}.mp4", clip_params(params), style="blue", crf=26)
             written.append(out / f"{name}.mp4")
             written.append(write_pose_csv(out / f"{name}.mp4", out / f"{name}_pose.csv"))
-    return written
+    sessions = [{"name": name, "label": f"{name} block", "date": WATCH_STARTS[name].date().isoformat()}
+                for name in ("before", "after")]
+    manifest = {"athlete": "Sample runner", "watch_minutes": WATCH_MINUTES, "sessions": sessions}
+    (out / "sessions.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    return written + [out / "sessions.json"]
 
 
 if __name__ == "__main__":

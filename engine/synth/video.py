@@ -17,7 +17,14 @@ import numpy as np
 
 from engine.pose.video import write_h264
 from engine.synth.runner import (
-    HEEL_EDGE, TOE_TIP, PixelMap, RunnerModel, RunnerParams, SyntheticRun, _rot, simulate,
+    HEEL_EDGE,
+    TOE_TIP,
+    PixelMap,
+    RunnerModel,
+    RunnerParams,
+    SyntheticRun,
+    _rot,
+    simulate,
 )
 
 RGB = tuple[int, int, int]
@@ -58,7 +65,8 @@ _W_TRUNK, _W_NECK, _R_HEAD = 0.150, 0.055, 0.062
 
 
 def _shade(colour: RGB, k: float) -> RGB:
-    return tuple(int(round(c * k)) for c in colour)
+    r, g, b = (int(round(c * k)) for c in colour)
+    return r, g, b
 
 
 def _capsule(img, a, b, width_px: float, colour: RGB) -> None:
