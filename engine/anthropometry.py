@@ -12,10 +12,8 @@ SHOULDER_HEIGHT = 0.818   # acromion
 HIP_HEIGHT = 0.530        # greater trochanter
 KNEE_HEIGHT = 0.285
 ANKLE_HEIGHT = 0.039      # lateral malleolus above the sole
-FOOT_LENGTH = 0.152
 UPPER_ARM = 0.186
 FOREARM = 0.146
-HEAD_NECK = 0.182         # shoulder to top of head
 
 THIGH = HIP_HEIGHT - KNEE_HEIGHT          # 0.245
 SHANK = KNEE_HEIGHT - ANKLE_HEIGHT        # 0.246

@@ -136,6 +136,8 @@ class _Fit:
     rough: bool
 
 
+#: ``event_method`` of a contact retimed by :func:`steady_event_timing`.
+STEADY_LAG = "steady_lag"
 #: The first look (``rough``) fits lift-offs up to this many contact tolerances: a longer stretch of the
 #: toe's rise times the contact's end well enough to find the sole's edges in its last 40 %.
 ROUGH_LIFT_OFF_FIT_TOL = 2.0
@@ -636,7 +638,7 @@ def steady_event_timing(
         out.loc[sel, "to_idx"] = np.where(good, to, out.loc[sel, "to_idx"])
         anchored = (ic_near[1] if ic_near else np.zeros(good.size, bool)) | (to_near[1] if to_near else False)
         if "event_method" in out.columns:
-            out.loc[sel, "event_method"] = np.where(good & anchored, "steady_lag", out.loc[sel, "event_method"])
+            out.loc[sel, "event_method"] = np.where(good & anchored, STEADY_LAG, out.loc[sel, "event_method"])
         moved += n_ic + n_to
     return out.sort_values("ic_idx").reset_index(drop=True), moved
 

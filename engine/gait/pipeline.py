@@ -44,8 +44,7 @@ FLAT_OFFSET_RANGE_DEG = (-16.0, 8.0)
 #: Used when the flat-foot offset cannot be estimated: the middle of BlazePose's range on drawn figures.
 DEFAULT_FLAT_OFFSET_DEG = -9.0
 #: ``event_method`` of each contact: how its IC and TO were timed (see the strategies below).
-LANDMARK_HEIGHTS, SOLE_EDGES, FORE_AFT_EXTREMES, STEADY_LAG = ("landmark_heights", "sole_edges", "fore_aft_extremes",
-                                                              "steady_lag")
+LANDMARK_HEIGHTS, SOLE_EDGES, FORE_AFT_EXTREMES = "landmark_heights", "sole_edges", "fore_aft_extremes"
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,6 @@ AFTER = RunnerParams(
     overstride_cm=5.0, vertical_oscillation_cm=6.5, min_knee_flexion_deg=16.0, treadmill=True,
     fps=60.0, duration_s=12.0, noise_frac=0.001, seed=12,
 )
-SAMPLE_HEIGHT_CM = 175.0
 #: The watch files: the same runs recorded for 30 minutes by a watch with a foot pod.
 WATCH_MINUTES = 30.0
 WATCH_STARTS = {"before": dt.datetime(2026, 9, 5, 7, 0, tzinfo=dt.timezone.utc),

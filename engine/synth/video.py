@@ -196,8 +196,3 @@ def write_clip(
 def clip_params(base: RunnerParams | None = None, **overrides) -> RunnerParams:
     """Parameters for a clip: the runner's noise is BlazePose's job, so none is added."""
     return replace(base or RunnerParams(), noise_frac=0.0, **overrides)
-
-
-def figure_height_px(params: RunnerParams) -> float:
-    return params.body_frac_of_image * params.image_height
-

@@ -1,0 +1,215 @@
+"""Direct tests of the building blocks with exact answers: signal, frame, metrics, summary, pose repair."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine import anthropometry as anth
+from engine.gait import frame, metrics, signal, summary
+from engine.model import LANDMARK_NAMES
+from engine.pose import repair
+
+# -- signal --------------------------------------------------------------------------------------
+
+
+def test_finite_runs_and_gap_bridging():
+    assert signal.finite_runs(np.array([0, 1, 1, 0, 1, 0, 0, 1], bool)) == [(1, 3), (4, 5), (7, 8)]
+    t = np.arange(10) / 100.0                                  # 100 Hz
+    x = np.arange(10, dtype=float) * 2.0
+    x[[3, 4]] = np.nan                                         # a 30 ms hole: bridged exactly (a line)
+    x[[7]] = np.nan
+    out = signal.bridge_gaps(x, t, max_gap_ms=35.0)
+    np.testing.assert_allclose(out, np.arange(10) * 2.0)
+    long_hole = np.arange(10, dtype=float)
+    long_hole[2:6] = np.nan                                    # 50 ms: stays a gap
+    assert np.isnan(signal.bridge_gaps(long_hole, t, max_gap_ms=30.0)[2:6]).all()
+    ends = np.array([np.nan, 1.0, 2.0, np.nan])                # never extrapolated
+    assert np.isnan(signal.bridge_gaps(ends, t[:4], max_gap_ms=1000.0)[[0, 3]]).all()
+
+
+def test_lowpass_keeps_slow_motion_and_time():
+    fs = 100.0
+    t = np.arange(0, 4, 1 / fs)
+    slow = np.sin(2 * np.pi * 1.0 * t)
+    fast = 0.5 * np.sin(2 * np.pi * 40.0 * t)
+    out = signal.lowpass(slow + fast, sample_rate_hz=fs, cutoff_hz=12.0)
+    inner = slice(50, -50)
+    assert np.max(np.abs(out[inner] - slow[inner])) < 0.01     # zero phase: no lag, 40 Hz gone
+    np.testing.assert_allclose(signal.lowpass(np.full(200, 3.0), sample_rate_hz=fs, cutoff_hz=12.0), 3.0)
+    assert signal.effective_cutoff_hz(20.0, 30.0) == pytest.approx(12.0)          # 0.8 x Nyquist
+
+
+def test_interpolation_between_samples_is_exact_where_it_should_be():
+    k = np.arange(10, dtype=float)
+    line = 3.0 * k + 1.0
+    assert signal.interp_at(line, np.array([2.25]))[0] == pytest.approx(7.75)
+    parabola = 0.5 * k**2 - k + 2.0                           # Catmull-Rom reproduces quadratics exactly
+    assert signal.cubic_at(parabola, np.array([4.4]))[0] == pytest.approx(0.5 * 4.4**2 - 4.4 + 2.0)
+    assert signal.cubic_at(parabola, np.array([0.5]))[0] == pytest.approx((2.0 + 1.5) / 2)   # linear at the ends
+
+
+# -- frame ---------------------------------------------------------------------------------------
+
+
+def test_runner_frame_levelling_and_tilt():
+    img = np.array([[100.0, 200.0], [150.0, 180.0]])
+    np.testing.assert_allclose(frame.to_runner_frame(img, 1.0), [[100.0, -200.0], [150.0, -180.0]])
+    np.testing.assert_allclose(frame.to_runner_frame(img, -1.0), [[-100.0, -200.0], [-150.0, -180.0]])
+    x = np.linspace(0, 1000, 50)
+    hips = np.stack([x, 400.0 - np.tan(np.radians(3.0)) * x], axis=1)   # ground rising 3 deg to the right
+    assert frame.ground_tilt_deg(hips) == pytest.approx(3.0)
+    level = frame.level_image(hips, 3.0, (500.0, 400.0))
+    assert np.ptp(level[:, 1]) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_scale_from_height_is_exact_on_winter_proportions():
+    h_px_per_cm = 4.0
+    height = 175.0
+    hip, knee, ankle = (np.array([[0.0, -f * height * h_px_per_cm]]) for f in
+                        (anth.HIP_HEIGHT, anth.KNEE_HEIGHT, anth.ANKLE_HEIGHT))
+    shoulder = np.array([[0.0, -anth.SHOULDER_HEIGHT * height * h_px_per_cm]])
+    pts = {f"{s}_{p}": v for s in ("left", "right") for p, v in
+           (("hip", hip), ("knee", knee), ("ankle", ankle), ("shoulder", shoulder))}
+    sc = frame.scale_from_height(pts, height)
+    assert sc.px_per_cm == pytest.approx(h_px_per_cm) and sc.source == "height_cm"
+    assert frame.leg_length_px(pts) == pytest.approx(anth.LEG * height * h_px_per_cm)
+    assert sc.to_cm(40.0) == pytest.approx(10.0)
+
+
+# -- metrics -------------------------------------------------------------------------------------
+
+
+def test_angles_follow_the_sign_conventions():
+    base = np.array([0.0, 0.0])
+    assert metrics.angle_from_vertical_deg(base, np.array([1.0, 1.0])) == pytest.approx(45.0)    # ahead: +
+    assert metrics.angle_from_vertical_deg(base, np.array([-1.0, math.sqrt(3)])) == pytest.approx(-30.0)
+    assert metrics.inclination_deg(base, np.array([1.0, -1.0])) == pytest.approx(-45.0)          # toe down: -
+    assert metrics.joint_angle_deg(np.array([0.0, 1.0]), base, np.array([1.0, 0.0])) == pytest.approx(90.0)
+    classes = metrics.classify_foot_strike(np.array([8.01, 8.0, -1.6, -1.61, np.nan]))
+    assert list(classes) == ["rearfoot", "midfoot", "midfoot", "forefoot", None]
+
+
+def test_vertical_excursion_and_mid_stance():
+    t = np.arange(0, 1, 0.01)
+    y = 4.0 * np.sin(2 * np.pi * 1.0 * t)
+    assert metrics.vertical_excursion(y, 0.0, 99.0) == pytest.approx(8.0, abs=1e-3)   # refined peaks
+    hip_x = np.linspace(0.0, 10.0, 11)                      # hips pass the ankle (at 4.5) between samples
+    assert metrics.mid_stance_index(hip_x, np.full(11, 4.5), 1.0, 9.0) == pytest.approx(4.5)
+
+
+def _still_runner(n: int = 200) -> dict[str, np.ndarray]:
+    """Runner-frame points that never move: ankle 30 px ahead of the hips, an upright trunk."""
+    def at(x, y):
+        return np.tile([x, y], (n, 1)).astype(float)
+    pts = {}
+    for s in ("left", "right"):
+        pts |= {f"{s}_ankle": at(30.0, 10.0), f"{s}_knee": at(30.0, 110.0), f"{s}_hip": at(0.0, 210.0),
+                f"{s}_heel": at(20.0, 0.0), f"{s}_foot_index": at(45.0, 0.0), f"{s}_shoulder": at(0.0, 410.0)}
+    pts["mid_hip"], pts["mid_shoulder"] = at(0.0, 210.0), at(0.0, 410.0)
+    return pts
+
+
+def test_pull_is_toe_off_minus_the_moment_the_hips_pass_the_ankle():
+    fs = 100.0
+    t = np.arange(200) / fs
+    pts = _still_runner()
+    pts["mid_hip"] = pts["mid_hip"].copy()
+    pts["mid_hip"][:, 0] = np.arange(200) * 1.0 - 20.0            # the hips pass x = 30 at sample 50
+    contacts = pd.DataFrame({"side": ["right", "left"], "ic_idx": [40.0, 75.0], "to_idx": [65.0, 100.0]})
+    rows = metrics.compute_step_table(pts, t, contacts, scale=None, overground=False, belt_speed_mps=None,
+                                      flat_foot_offset_deg=None, max_step_s=1.0)
+    assert rows.iloc[0].pull_ms == pytest.approx(150.0)            # TO 65 - mid-stance 50 samples at 100 Hz
+    assert rows[["overstride_cm", "vertical_oscillation_cm", "step_length_cm"]].isna().all().all()   # no scale
+    assert rows["foot_strike"].isna().all()                        # no flat-foot offset: not guessed
+
+
+def test_step_table_timing_and_angles_have_exact_answers():
+    fs = 100.0
+    t = np.arange(200) / fs
+    contacts = pd.DataFrame({"side": ["right", "left", "right", "left"], "ic_idx": [10.0, 45.0, 80.0, 115.0],
+                             "to_idx": [35.0, 70.0, 105.0, 140.0]})
+    rows = metrics.compute_step_table(_still_runner(), t, contacts, scale=frame.Scale(2.0, "height_cm"),
+                                      overground=False, belt_speed_mps=3.0, flat_foot_offset_deg=0.0,
+                                      max_step_s=1.0)
+    first = rows.iloc[0]
+    assert first.cadence_spm == pytest.approx(60.0 / 0.35)                # 35 samples to the next IC
+    assert first.ground_contact_ms == pytest.approx(250.0)
+    assert first.flight_ms == pytest.approx(100.0)                        # next IC 45 - TO 35
+    assert first.duty_factor_pct == pytest.approx(250.0 / 700.0 * 100.0)   # stride = 70 samples
+    assert first.overstride_cm == pytest.approx(15.0)                     # 30 px at 2 px/cm
+    assert first.trunk_lean_deg == pytest.approx(0.0)
+    assert first.lean_deg == pytest.approx(-math.degrees(math.atan2(30.0, 400.0)))    # the line leans back
+    assert first.alignment_deg == pytest.approx(math.degrees(math.atan2(30.0, 200.0)))
+    assert first.shin_angle_deg == pytest.approx(0.0) and first.knee_flexion_ic_deg == pytest.approx(
+        180.0 - metrics.joint_angle_deg(np.array([0.0, 210.0]), np.array([30.0, 110.0]), np.array([30.0, 10.0])))
+    assert first.foot_strike_angle_deg == pytest.approx(0.0) and first.foot_strike == "midfoot"
+    assert first.vertical_oscillation_cm == pytest.approx(0.0)
+    assert first.step_length_cm == pytest.approx(3.0 * 0.35 * 100.0)      # belt speed x step time
+    assert first.vertical_ratio_pct == pytest.approx(0.0)
+    assert np.isnan(first.pull_ms)                   # the hips never pass the ankle: no mid-stance, no pull
+    assert np.isnan(rows.iloc[-1].cadence_spm)                            # no next contact
+
+
+# -- summary -------------------------------------------------------------------------------------
+
+
+def test_summary_statistics_balance_and_symmetry():
+    assert summary.describe(pd.Series([1.0, 2.0, 6.0, np.nan])) == {
+        "median": 2.0, "mean": 3.0, "sd": pytest.approx(math.sqrt(7.0)), "n": 3}
+    assert summary.describe(np.array([np.nan]))["n"] == 0
+    assert summary.symmetry_pct(110.0, 90.0) == pytest.approx(20.0)
+    rows = pd.DataFrame({"side": ["left", "right", "left", "right"], "ground_contact_ms": [240.0, 260.0, 240.0, 260.0],
+                         "foot_strike": ["forefoot", "midfoot", "forefoot", None]})
+    out = summary.summarize(rows, columns=("ground_contact_ms",))
+    assert out["gct_balance_pct"] == pytest.approx(48.0)
+    assert out["foot_strike"] == {"rearfoot": 0, "midfoot": 1, "forefoot": 2, "majority": "forefoot"}
+    assert out["symmetry_pct"]["ground_contact_ms"] == pytest.approx(-8.0)
+
+
+# -- pose repair ---------------------------------------------------------------------------------
+
+
+def _walking_pose(n: int = 120) -> np.ndarray:
+    """A pose whose legs swing in antiphase (30 Hz): left and right ankles clearly apart most of the time."""
+    t = np.arange(n) / 30.0
+    xy = np.zeros((n, len(LANDMARK_NAMES), 2))
+    xy[:, :, 0] = 500.0
+    xy[:, :, 1] = 300.0
+    idx = {name: i for i, name in enumerate(LANDMARK_NAMES)}
+    for side, phase in (("left", 0.0), ("right", np.pi)):
+        swing = 60.0 * np.sin(2 * np.pi * 1.4 * t + phase)
+        for part, height in (("hip", 300.0), ("knee", 400.0), ("ankle", 500.0), ("heel", 510.0),
+                             ("foot_index", 510.0)):
+            xy[:, idx[f"{side}_{part}"], 0] = 500.0 + swing * (height - 300.0) / 200.0
+            xy[:, idx[f"{side}_{part}"], 1] = height
+    for side in ("left", "right"):
+        xy[:, idx[f"{side}_shoulder"], 1] = 100.0
+    return xy
+
+
+def test_leg_swaps_are_undone_and_spikes_removed():
+    xy = _walking_pose()
+    swapped = xy.copy()
+    bad = np.zeros(len(xy), bool)
+    bad[[20, 21, 50]] = True
+    swapped[bad] = repair._swap_legs(xy[bad])
+    fixed, _, mask = repair.repair_leg_swaps(swapped, np.ones(xy.shape[:2]))
+    np.testing.assert_allclose(fixed, xy)
+    assert mask.sum() == 3
+    spiky = xy.copy()
+    ankle = LANDMARK_NAMES.index("left_ankle")
+    spiky[40, ankle, 1] += 150.0                                  # one frame, 0.75 torso lengths off
+    cleaned, n = repair.reject_outliers(spiky, np.arange(len(xy)) / 30.0)
+    assert n >= 1 and np.isnan(cleaned[40, ankle, 1]) and np.isfinite(cleaned[41, ankle, 1])
+
+
+def test_another_person_is_cut_out():
+    xy = _walking_pose(90)
+    t = np.arange(90) / 30.0
+    xy[60:70] = 0.5 * xy[60:70] + np.array([900.0, 0.0])        # the tracker jumps to someone smaller, far away
+    kept, report = repair.keep_one_person(xy, t)
+    assert report.jumps >= 1 and np.isnan(kept[60:70]).all() and np.isfinite(kept[:60]).all()
