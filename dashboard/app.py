@@ -1,6 +1,7 @@
 """leanline dashboard: ``streamlit run dashboard/app.py`` (or ``leanline dashboard``).
 
-Four pages: Analyze (upload), Session (review one session), Compare (before/after), Library.
+Five pages: Compare (before/after, the first page), Session (review one session), Analyze (upload),
+Library, and Metrics (what every number means).
 The first start seeds an empty library with the bundled before/after samples and opens Compare.
 """
 
@@ -19,13 +20,14 @@ from dashboard import state  # noqa: E402
 
 VIEWS = Path(__file__).resolve().parent / "views"
 
-st.set_page_config(page_title="leanline", page_icon="🏃", layout="wide")
+st.set_page_config(page_title="leanline", page_icon=":material/directions_run:", layout="wide")
 state.library()  # seeds the samples on the first start
 pages = [
-    st.Page(VIEWS / "compare.py", title="Compare", icon="⚖️", default=True),
-    st.Page(VIEWS / "session.py", title="Session", icon="📈"),
-    st.Page(VIEWS / "analyze.py", title="Analyze", icon="⬆️"),
-    st.Page(VIEWS / "library.py", title="Library", icon="🗂️"),
+    st.Page(VIEWS / "compare.py", title="Compare", icon=":material/compare_arrows:", default=True),
+    st.Page(VIEWS / "session.py", title="Session", icon=":material/monitoring:"),
+    st.Page(VIEWS / "analyze.py", title="Analyze", icon=":material/upload:"),
+    st.Page(VIEWS / "library.py", title="Library", icon=":material/folder_open:"),
+    st.Page(VIEWS / "metrics.py", title="Metrics", icon=":material/menu_book:"),
 ]
 with st.sidebar:
     st.markdown("**leanline** · running form, stride by stride, in Pose Method terms")

@@ -203,7 +203,7 @@ def change_figure(changes: pd.DataFrame) -> go.Figure:
             hovertext=[texts[i]], hoverinfo="text", showlegend=False), row=i + 1, col=1)
         span = max(abs(x[i] - lo[i]), abs(x[i] + hi[i]), 1e-6) * 1.25
         fig.add_vline(x=0, line=dict(color="#999", width=1), row=i + 1, col=1)
-        fig.update_xaxes(range=[-span, span], row=i + 1, col=1, showticklabels=True, tickfont=dict(size=9))
+        fig.update_xaxes(range=[-span, span], row=i + 1, col=1, showticklabels=True, tickfont=dict(size=9), nticks=5)
     fig.update_layout(height=42 * len(names) + 60, margin=dict(l=220, r=20, t=30, b=20),
                       title="Change after − before (median, 95 % CI)")
     return fig
@@ -247,3 +247,81 @@ def lap_table(rows: pd.DataFrame, laps: list[dict]) -> pd.DataFrame:
     }).set_index("lap")
     out = out.join(medians.rename(columns=label))
     return out.reset_index()
+
+
+def trend_figure(points: pd.DataFrame) -> go.Figure:
+    """One panel per metric: each session's median over its date, with its 95 % interval, bands behind."""
+    metrics = list(dict.fromkeys(points["metric"])) if len(points) else []
+    fig = make_subplots(rows=max(1, len(metrics)), cols=1, shared_xaxes=True, vertical_spacing=0.06,
+                        subplot_titles=[label(m) for m in metrics])
+    for i, m in enumerate(metrics, start=1):
+        p = points[points["metric"] == m].sort_values("date")
+        fig.add_trace(go.Scatter(
+            x=p["date"], y=p["median"], mode="markers+lines", name=label(m), showlegend=False,
+            marker=dict(size=9, color=SESSION_COLOURS[0]), line=dict(width=1.5),
+            error_y=dict(type="data", symmetric=False, array=p["high"] - p["median"],
+                         arrayminus=p["median"] - p["low"], thickness=1.5),
+            text=p["session"], hovertemplate="%{text}<br>median %{y:.1f} (n %{customdata})<extra></extra>",
+            customdata=p["n"]), row=i, col=1)
+        for name, lo, hi in BANDS.get(m, ()):
+            if np.isfinite(lo) and np.isfinite(hi):
+                fig.add_hrect(y0=lo, y1=hi, fillcolor=BAND_COLOURS[name], opacity=0.08, line_width=0, row=i, col=1)
+    fig.update_layout(height=60 + 180 * max(1, len(metrics)), margin=dict(l=50, r=20, t=40, b=40))
+    fig.update_xaxes(type="category")
+    return fig
+
+
+def picked_x(event) -> float | None:
+    """The x value of the point clicked on a chart (``st.plotly_chart(on_select=...)``), or None."""
+    try:
+        points = event["selection"]["points"]
+    except (KeyError, TypeError, AttributeError):
+        return None
+    xs = [p.get("x") for p in points if isinstance(p, dict) and p.get("x") is not None]
+    try:
+        return float(xs[0]) if xs else None
+    except (TypeError, ValueError):
+        return None
+
+
+#: What the watch and the clip are compared on, and how close counts as agreeing (relative, or in the unit).
+WATCH_CLIP_METRICS = (("cadence_spm", 0.02, None), ("ground_contact_ms", 0.06, None),
+                      ("vertical_oscillation_cm", None, 1.0))
+
+
+def watch_and_clip_figure(watch: pd.DataFrame, clip: pd.DataFrame, *, offset_s: float,
+                          margin_s: float = 30.0) -> tuple[go.Figure, list[str]]:
+    """The watch's records and the clip's contacts on the watch's clock (the clip shifted by ``offset_s``),
+    one panel per shared metric, and a sentence per metric on whether the two agree there."""
+    shared = [m for m in WATCH_CLIP_METRICS if m[0] in watch.columns and m[0] in clip.columns
+              and pd.to_numeric(clip[m[0]], errors="coerce").notna().any()]
+    fig = make_subplots(rows=max(1, len(shared)), cols=1, shared_xaxes=True, vertical_spacing=0.05,
+                        subplot_titles=[label(m) for m, _, _ in shared])
+    t_clip = pd.to_numeric(clip["ic_s"], errors="coerce") + offset_s
+    lo, hi = float(t_clip.min()) - margin_s, float(t_clip.max()) + margin_s
+    lines = []
+    for i, (m, rel, absolute) in enumerate(shared, start=1):
+        w = pd.to_numeric(watch[m], errors="coerce")
+        fig.add_trace(go.Scatter(x=watch["time_s"], y=w, mode="lines", name="watch", showlegend=i == 1,
+                                 line=dict(color="#888", width=1)), row=i, col=1)
+        fig.add_trace(go.Scatter(x=t_clip, y=pd.to_numeric(clip[m], errors="coerce"), mode="markers", name="clip",
+                                 showlegend=i == 1, marker=dict(color=SESSION_COLOURS[1], size=6)), row=i, col=1)
+        fig.add_vrect(x0=float(t_clip.min()), x1=float(t_clip.max()), fillcolor="#ffd600", opacity=0.15,
+                      line_width=0, row=i, col=1)
+        near = w[(watch["time_s"] >= lo) & (watch["time_s"] <= hi)].dropna()
+        near = near[near > 0]
+        c = pd.to_numeric(clip[m], errors="coerce").dropna()
+        if near.empty or c.empty:
+            continue
+        wm, cm = float(near.median()), float(c.median())
+        d = _digits(m)
+        unit = lookup(m).short_unit
+        close = abs(cm - wm) <= (rel * wm if rel else absolute)
+        how = ("they agree" if close else
+               f"the clip reads {abs(cm - wm) / wm * 100:.0f} % {'higher' if cm > wm else 'lower'}" if rel else
+               f"the clip reads {abs(cm - wm):.1f} {unit} {'higher' if cm > wm else 'lower'}")
+        lines.append(f"{lookup(m).label}: clip {cm:.{d}f} {unit}, watch {wm:.{d}f} {unit} around the clip: {how}")
+    fig.update_xaxes(title_text="time on the watch (s)", row=max(1, len(shared)), col=1)
+    fig.update_layout(height=60 + 150 * max(1, len(shared)), margin=dict(l=50, r=20, t=40, b=40),
+                      legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
+    return fig, lines

@@ -65,8 +65,22 @@ def _frame_caption(kf: StoredKeyFrame, rows: pd.DataFrame) -> str:
     return figures.contact_caption(kf.step, kf.side, kf.ic_s, rows)
 
 
+#: More contact frames than this are thinned out evenly, and the report says how many it leaves out.
+MAX_REPORT_FRAMES = 300
+
+
+def frames_shown(frames: list[StoredKeyFrame], max_frames: int = MAX_REPORT_FRAMES) -> tuple[list[StoredKeyFrame], str]:
+    """Every contact frame (or an even selection of ``max_frames``), and a sentence saying which."""
+    if len(frames) <= max_frames:
+        return frames, f"All {len(frames)} contact frames."
+    step = len(frames) / max_frames
+    chosen = [frames[int(k * step)] for k in range(max_frames)]
+    return chosen, (f"{max_frames} of {len(frames)} contact frames, evenly spread; {len(frames) - max_frames} are "
+                    "left out to keep the file small.")
+
+
 def session_report(stored: StoredSession, frames: list[StoredKeyFrame], *, notes: dict[int, str] | None = None,
-                   max_frames: int = 24) -> str:
+                   max_frames: int = MAX_REPORT_FRAMES) -> str:
     """A one-file HTML report of one session: summary cards, charts, contact frames, table, notes."""
     res = stored.result
     rows = res.rows
@@ -85,9 +99,8 @@ def session_report(stored: StoredSession, frames: list[StoredKeyFrame], *, notes
     if res.row_unit == "step":
         parts.append(_figure_html(figures.foot_strike_figure(rows), first=first))
     if frames:
-        step = max(1, len(frames) // max_frames)
-        chosen = frames[::step][:max_frames]
-        parts.append("<h2>Contact frames</h2><div class='frames'>"
+        chosen, which = frames_shown(frames, max_frames)
+        parts.append(f"<h2>Contact frames</h2><p class='muted'>{_e(which)}</p><div class='frames'>"
                      + "".join(_frame_html(k, _frame_caption(k, rows)) for k in chosen) + "</div>")
     if notes:
         parts.append("<h2>Notes on single steps</h2><ul>"

@@ -85,16 +85,17 @@ def select_session(session_id: int) -> None:
 
 
 def default_comparison(listing: pd.DataFrame) -> list[int]:
-    """The newest session and, as its baseline, the newest earlier one of the same athlete and input kind
-    (a clip with a clip, a watch file with a watch file); else the athlete's previous session; else any two."""
-    if len(listing) < 2:
-        return listing["id"].tolist()
-    newest = listing.iloc[0]
-    mine = listing[(listing["athlete_id"] == newest["athlete_id"]) & (listing["id"] != newest["id"])]
-    for pool in (mine[(mine["kind"] == newest["kind"]) & (mine["session_date"] < newest["session_date"])],
-                 mine[mine["kind"] == newest["kind"]], mine, listing[listing["id"] != newest["id"]]):
-        if len(pool):
-            return [int(newest["id"]), int(pool.iloc[0]["id"])]
+    """The first and the latest session (oldest first) of one athlete and one input kind (clips with clips,
+    watch files with watch files): the group of the newest session when it has two, else the newest group
+    that has; [] when no athlete has two sessions of one kind."""
+    if listing.empty:
+        return []
+    ordered = listing.sort_values(["session_date", "id"], ascending=False)
+    kind = ordered["kind"].replace({"landmarks": "video"})            # a clip's landmarks are the clip
+    for (athlete, k) in dict.fromkeys(zip(ordered["athlete_id"], kind)):
+        group = ordered[(ordered["athlete_id"] == athlete) & (kind == k)]
+        if len(group) >= 2:
+            return [int(group.iloc[-1]["id"]), int(group.iloc[0]["id"])]
     return []
 
 

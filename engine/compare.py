@@ -173,6 +173,34 @@ def compare_results(
     return pd.DataFrame([c.__dict__ for c in out], columns=cols)
 
 
+def median_interval(values: np.ndarray, *, n_boot: int = 500, block_len: int = 10, confidence: float = 0.95,
+                    seed: int = 0) -> tuple[float, float, float]:
+    """Median of a session's values with its moving-block bootstrap interval (as for the changes)."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    if len(v) < 2:
+        return (float(v[0]) if len(v) else float("nan")), float("nan"), float("nan")
+    idx = block_bootstrap_indices(len(v), n_boot=n_boot, block_len=block_len, rng=np.random.default_rng(seed))
+    boot = np.median(v.astype(np.float32)[idx], axis=1)
+    tail = (1.0 - confidence) / 2.0 * 100.0
+    lo, hi = np.percentile(boot, [tail, 100.0 - tail])
+    return float(np.median(v)), float(lo), float(hi)
+
+
+def session_medians(sessions: list[tuple[str, str, AnalysisResult]], metrics: list[str]) -> pd.DataFrame:
+    """For a trend over many sessions: ``date, session, metric, median, low, high, n`` per session and metric."""
+    out = []
+    for k, (day, name, res) in enumerate(sessions):
+        for m in metrics:
+            if m not in res.rows.columns:
+                continue
+            v = pd.to_numeric(res.rows[m], errors="coerce").to_numpy(float)
+            med, lo, hi = median_interval(v, seed=k)
+            out.append({"date": day, "session": name, "metric": m, "median": med, "low": lo, "high": hi,
+                        "n": int(np.isfinite(v).sum())})
+    return pd.DataFrame(out, columns=["date", "session", "metric", "median", "low", "high", "n"])
+
+
 def foot_strike_shift(before: AnalysisResult, after: AnalysisResult) -> dict[str, Any]:
     """Share of each foot strike class before and after (fractions of classified contacts)."""
     def shares(res: AnalysisResult) -> dict[str, float]:

@@ -88,9 +88,13 @@ def test_session_page_shows_table_warnings_gallery_and_saves_a_step_note(data_di
     assert said == (abs(balance - 50.0) > 3.0)
     assert len(at.get("image")) == 1 + 12                                  # scrubber frame + first gallery page
     next(b for b in at.selectbox if b.label == "Contact").set_value(2).run()
-    at.text_area[0].set_value("foot lands ahead of the knee")
-    at.button[0].click().run()
+    next(t for t in at.text_area if t.label == "Note").set_value("foot lands ahead of the knee")
+    next(b for b in at.button if b.label == "Save note").click().run()
     assert Library(data_dir).step_notes(stored.id) == {2: "foot lands ahead of the knee"}
+    next(t for t in at.text_area if t.label == "Coach notes on this session").set_value("arms cross the body")
+    next(b for b in at.button if b.label == "Save notes").click().run()
+    assert Library(data_dir).session(stored.id).notes == "arms cross the body"
+    assert any("Notes saved." in s.value for s in at.success)
 
 
 def test_session_page_for_landmarks_without_a_clip(data_dir, tmp_path):

@@ -73,6 +73,16 @@ def draw_skeleton(img: np.ndarray, pts: dict[str, np.ndarray], *, thickness: int
                 cv2.line(img, _ipt(pa), _ipt(pb), SKELETON_RGB, thickness, cv2.LINE_AA)
 
 
+def lean_line_problem(pts: dict[str, np.ndarray], side: str) -> str | None:
+    """Why the lean line of a contact cannot be drawn (a point it needs was not seen), or None."""
+    missing = [name for name, key in (("stance ankle", f"{side}_ankle"), ("hips", "mid_hip"),
+                                      ("shoulders", "mid_shoulder"))
+               if key not in pts or not np.isfinite(pts[key]).all()]
+    if not missing:
+        return None
+    return f"no lean line: the {' and '.join(missing)} {'was' if len(missing) == 1 else 'were'} not seen"
+
+
 def draw_lean_line(img: np.ndarray, pts: dict[str, np.ndarray], row: dict, *, scale: float | None = None) -> np.ndarray:
     """Draw ankle -> mid-hip -> mid-shoulder, the vertical through the ankle, and the step's numbers.
 
@@ -81,29 +91,35 @@ def draw_lean_line(img: np.ndarray, pts: dict[str, np.ndarray], row: dict, *, sc
     """
     h, w = img.shape[:2]
     s = scale or max(1.0, min(h, w) / 540.0)
-    ankle, hip, shoulder = pts[f"{row['side']}_ankle"], pts["mid_hip"], pts["mid_shoulder"]
-    if not (np.isfinite(ankle).all() and np.isfinite(hip).all() and np.isfinite(shoulder).all()):
+    problem = lean_line_problem(pts, str(row["side"]))
+    if problem:
+        _label(img, [f"{row['side']} contact", problem], s)
         return img
+    ankle, hip, shoulder = pts[f"{row['side']}_ankle"], pts["mid_hip"], pts["mid_shoulder"]
     top = min(shoulder[1], hip[1]) - 0.15 * abs(ankle[1] - shoulder[1])
     cv2.line(img, _ipt(ankle), _ipt((ankle[0], top)), VERTICAL_RGB, max(1, int(s)), cv2.LINE_AA)
     for a, b in ((ankle, hip), (hip, shoulder)):
         cv2.line(img, _ipt(a), _ipt(b), LINE_RGB, max(2, int(3 * s)), cv2.LINE_AA)
     for p in (ankle, hip, shoulder):
         cv2.circle(img, _ipt(p), max(3, int(5 * s)), JOINT_RGB, -1, cv2.LINE_AA)
-    lines = [
+    _label(img, [
         f"{row['side']} contact",
         f"lean {_fmt(row.get('lean_deg'), ' deg')}",
         f"alignment {_fmt(row.get('alignment_deg'), ' deg')}",
         f"{row.get('foot_strike') or '-'} ({_fmt(row.get('foot_strike_angle_deg'), ' deg')})",
-    ]
-    fs = 0.6 * s
-    lh = int(26 * s)
-    box_w = int(230 * s)
-    cv2.rectangle(img, (8, 8), (8 + box_w, 16 + lh * len(lines)), (0, 0, 0), -1)
-    for k, text in enumerate(lines):
-        cv2.putText(img, text, (16, 8 + lh * (k + 1)), cv2.FONT_HERSHEY_SIMPLEX, fs, (255, 255, 255),
-                    max(1, int(1.5 * s)), cv2.LINE_AA)
+    ], s)
     return img
+
+
+def _label(img: np.ndarray, lines: list[str], s: float) -> None:
+    """White text on a black box in the top-left corner, sized to the picture (readable in a thumbnail)."""
+    fs = 0.75 * s
+    lh = int(30 * s)
+    box_w = max(int(cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, fs, max(1, int(1.8 * s)))[0][0]) for t in lines)
+    cv2.rectangle(img, (6, 6), (22 + box_w, 16 + lh * len(lines)), (0, 0, 0), -1)
+    for k, text in enumerate(lines):
+        cv2.putText(img, text, (14, 6 + lh * (k + 1)), cv2.FONT_HERSHEY_SIMPLEX, fs, (255, 255, 255),
+                    max(1, int(1.8 * s)), cv2.LINE_AA)
 
 
 def frames_at(path: str | Path, times_s: Iterable[float]) -> Iterator[tuple[float, np.ndarray]]:
