@@ -201,7 +201,7 @@ def change_figure(changes: pd.DataFrame) -> go.Figure:
             error_x=dict(type="data", symmetric=False, array=[hi[i]], arrayminus=[lo[i]], color=colours[i],
                          thickness=2),
             hovertext=[texts[i]], hoverinfo="text", showlegend=False), row=i + 1, col=1)
-        span = max(abs(x[i] - lo[i]), abs(x[i] + hi[i]), 1e-6) * 1.25
+        span = max(abs(x[i] - lo[i]), abs(x[i] + hi[i]), 1e-6) * 1.2     # the interval's far end, both sides
         fig.add_vline(x=0, line=dict(color="#999", width=1), row=i + 1, col=1)
         fig.update_xaxes(range=[-span, span], row=i + 1, col=1, showticklabels=True, tickfont=dict(size=9), nticks=5)
     fig.update_layout(height=42 * len(names) + 60, margin=dict(l=220, r=20, t=30, b=20),

@@ -7,6 +7,7 @@ writes to the library, so a file that fails leaves the library exactly as it was
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,11 @@ from engine.pose.extract import ProgressFn
 from engine.render import KeyFrame, key_frames
 from engine.sources import analyze, load
 from engine.sources.landmarks_csv import write_landmark_csv
+
+#: The stages of one job, in order, with what a progress display says during each.
+STAGES = {"reading": "Reading the file", "pose": "Finding the runner in every frame (pose model)",
+          "events": "Timing the contacts and measuring every step", "frames": "Drawing the contact frames",
+          "saving": "Saving to the library"}
 
 
 @dataclass
@@ -38,6 +44,7 @@ def ingest(
     video: str | Path | None = None,
     work_dir: str | Path | None = None,
     source_extra: dict | None = None,
+    on_stage: Callable[[str], None] | None = None,
 ) -> Ingested:
     """Analyse ``path`` and draw its contact frames.
 
@@ -51,14 +58,20 @@ def ingest(
         or stores the files named in ``media`` before the folder goes away.
     source_extra
         Facts about the recording for the result's ``source`` (see :func:`engine.sources.analyze`).
+    on_stage
+        Called with each stage's name as it begins (:data:`STAGES`), for progress displays.
     """
     path = Path(path)
+    stage = on_stage or (lambda name: None)
+    stage("reading")
     loaded = load(path, kind=kind, progress=progress)
+    stage("events")
     result = analyze(path, height_cm=height_cm, treadmill_speed_kmh=treadmill_speed_kmh, loaded=loaded,
                      placement=placement, source_extra=source_extra)
     media: dict[str, Path] = {"source": path}
     frames: list[KeyFrame] = []
     if loaded.track is not None and result.row_unit == "step":
+        stage("frames")
         clip = path if loaded.kind == "video" else (Path(video) if video is not None else None)
         frames = key_frames(clip, loaded.track, result.rows, crop=True)
         if clip is not None:

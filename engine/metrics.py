@@ -91,7 +91,7 @@ METRICS: tuple[Metric, ...] = (
            "time x 100, stride time = this IC to the next IC of the same foot.", better="lower",
            target="about 27-29 % at 12 km/h; lower is better", reference="METRICS.md",
            rank=10, shown=frozenset({_CARD, _CMP})),
-    Metric("foot_strike_angle_deg", "°", "foot strike angle", "At IC, the angle of the heel -> toe line to the "
+    Metric("foot_strike_angle_deg", "°", "foot strike angle", "At IC, the angle of the heel → toe line to the "
            "ground, minus the same angle of that foot standing flat (the flat-foot offset, estimated per clip).",
            better="lower", sign="positive = toe up (heel first), negative = toe down (ball first)",
            target="at or below 0: the foot lands on its ball, not heel first",
@@ -103,7 +103,7 @@ METRICS: tuple[Metric, ...] = (
            better="closer_to_zero", sign="positive = the foot lands ahead of the hips",
            target="about 0: the foot lands under the hips", reference="METRICS.md",
            rank=5, shown=frozenset({_CARD, _TIME, _CMP})),
-    Metric("shin_angle_deg", "°", "shin angle", "At IC, the angle of knee -> ankle from the vertical.",
+    Metric("shin_angle_deg", "°", "shin angle", "At IC, the angle of knee → ankle from the vertical.",
            better="closer_to_zero", sign="positive = the ankle is ahead of the knee (reaching out)",
            target="about 0: a vertical shin at landing", reference="METRICS.md", rank=13, shown=frozenset({_CMP})),
     Metric("knee_flexion_ic_deg", "°", "knee flexion at contact", "180 - the hip-knee-ankle angle of the stance "
@@ -115,12 +115,12 @@ METRICS: tuple[Metric, ...] = (
            target="a small forward lean from the ankles", reference="Romanov, the Pose Method",
            rank=6, shown=frozenset({_CARD, _TIME, _CMP})),
     Metric("alignment_deg", "°", "alignment bend", "At IC, the bend of the shoulder-hip-ankle line at the hip: "
-           "angle from vertical of hip -> shoulder minus that of ankle -> hip.", better="closer_to_zero",
+           "angle from vertical of hip → shoulder minus that of ankle → hip.", better="closer_to_zero",
            sign="0 = straight; positive = flexed at the hip (foot out in front, or a bend at the waist); "
                 "negative = hips pushed ahead of the shoulder-ankle line",
            target="about 0: one straight oblique line from ankle to shoulder", reference="METRICS.md",
            rank=7, shown=frozenset({_CARD, _TIME, _CMP})),
-    Metric("trunk_lean_deg", "°", "trunk lean", "At IC, the angle from vertical of mid-hip -> mid-shoulder.",
+    Metric("trunk_lean_deg", "°", "trunk lean", "At IC, the angle from vertical of mid-hip → mid-shoulder.",
            sign="forward positive", target="lean from the ankles, not from the waist",
            reference="reported 3.6-10.8° in runners", rank=11, shown=frozenset({_CARD, _CMP})),
     Metric("fall_angle_deg", "°", "fall angle", "At TO, the angle from vertical of the line from the stance toe "

@@ -44,7 +44,9 @@ def test_first_start_seeds_the_library_and_opens_the_comparison(data_dir):
                                                               ("landmarks", "after block"), ("landmarks",
                                                                                              "before block")]
     assert at.title[0].value == "Compare sessions"
-    assert [lib.session(i).kind for i in at.multiselect[0].value] == ["landmarks", "landmarks"]   # clip with clip
+    before, after = (next(b for b in at.selectbox if b.label.startswith(x)).value for x in ("Before", "After"))
+    assert [lib.session(i).kind for i in (before, after)] == ["landmarks", "landmarks"]   # clip with clip
+    assert lib.session(before).label == "before block"                                   # oldest first
     summary = [m.value for m in at.markdown if m.value.startswith("- ")]
     cadence = next(s for s in summary if s.startswith("- cadence"))
     assert "better" in cadence and "95 % CI" in cadence
@@ -62,7 +64,8 @@ def test_watch_sessions_compare_record_by_record(data_dir):
     at = _app().run()
     lib = Library(data_dir)
     watch = lib.sessions().query("kind == 'fit'").sort_values("session_date")["id"].tolist()
-    at.multiselect[0].set_value(watch).run()
+    next(b for b in at.selectbox if b.label.startswith("Before")).set_value(watch[0]).run()
+    next(b for b in at.selectbox if b.label == "After").set_value(watch[1]).run()
     assert not at.exception
     table = at.dataframe[0].value.set_index("metric")
     assert table.loc["cadence (spm)", "before (median)"] == pytest.approx(160.0, rel=0.02)
@@ -125,6 +128,13 @@ def test_library_page_edits_and_deletes_with_confirmation(data_dir):
     s = lib.session(sid)
     assert (s.title, s.tags, s.notes) == ("Treadmill test, 10.8 km/h", ["sample", "treadmill"],
                                           "Good lean; still reaching a little.")
+    assert any("Saved “Treadmill test, 10.8 km/h”." in m.value for m in at.success)     # said, and seen
+    pick = next(b for b in at.selectbox if b.label == "Session")
+    assert "Treadmill test, 10.8 km/h" in pick.format_func(pick.value)                 # the label is fresh
+    next(t for t in at.text_input if t.label == "Name").set_value("Sample Runner B")
+    next(b for b in at.button if b.label == "Rename").click().run()
+    athlete = next(b for b in at.selectbox if b.label == "Athlete")
+    assert athlete.format_func(athlete.value).startswith("Sample Runner B (")
     delete = next(b for b in at.button if b.label == "Delete session")
     assert delete.disabled                                                # nothing deleted without the tick
     next(c for c in at.checkbox if c.label.startswith("Yes, delete the session")).check().run()

@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboard import state
 from engine.errors import LeanlineError
-from engine.ingest import ingest
+from engine.ingest import STAGES, ingest
 from engine.pose.extract import RateMeter
 from engine.sources import detect_kind
 
@@ -61,20 +61,29 @@ if st.button("Analyze and save", type="primary", disabled=upload is None, key="a
         safe_stem = re.sub(r"[^A-Za-z0-9_-]+", "_", Path(upload.name).stem).strip("_")[:60] or "upload"
         path = Path(tmp) / f"{safe_stem}{suffix}"      # a sanitised name: no paths, no odd characters
         path.write_bytes(upload.getvalue())
-        bar = st.progress(0.0, text="Reading the file ...")
+        bar = st.progress(0.0, text=f"1/4 · {STAGES['reading']} ...")
         meter = RateMeter()
+        pose_share = 0.85 if detect_kind(path) == "video" else 0.0     # of the whole job's time
 
         def progress(done: int, total: int) -> None:
             fps, eta = meter(done, total)
             frac = min(1.0, done / total) if total else 0.0
-            eta_s = f", about {eta:.0f} s left" if eta is not None else ""
-            bar.progress(frac, text=f"Finding the runner in frame {done} of {total or '?'} · {fps:.0f} frames/s{eta_s}")
+            left = f" · about {eta + 3:.0f} s left" if eta is not None else " · measuring the speed ..."
+            text = (f"2/4 · {STAGES['pose']}: frame {done} of {total or '?'} · {fps:.0f} frames/s{left}"
+                    if done else f"2/4 · {STAGES['pose']}: starting ...")
+            bar.progress(0.02 + pose_share * frac, text=text)
+
+        def on_stage(name: str) -> None:
+            where = {"reading": (1, 0.0), "events": (3, 0.02 + pose_share), "frames": (4, 0.04 + pose_share)}
+            step, frac = where.get(name, (4, 0.95))
+            bar.progress(min(frac, 0.97), text=f"{step}/4 · {STAGES[name]} ...")
 
         try:
             file_kind = detect_kind(path)
             job = ingest(path, kind=file_kind, height_cm=height or None, treadmill_speed_kmh=treadmill or None,
-                         placement=placement if file_kind == "imu" else None, progress=progress, work_dir=tmp)
-            bar.progress(1.0, text="Saving to the library ...")
+                         placement=placement if file_kind == "imu" else None, progress=progress, work_dir=tmp,
+                         on_stage=on_stage)
+            bar.progress(0.98, text=f"4/4 · {STAGES['saving']} ...")
             sid = lib.save_session(job.result, athlete=athlete, title=title or Path(upload.name).stem,
                                    source_name=upload.name, label=label or "", session_date=session_date,
                                    height_cm=height or None, key_frames=job.key_frames, media=job.media)

@@ -46,9 +46,20 @@ def _pick(lib: Library, listing: pd.DataFrame) -> list[StoredSession]:
     mine = listing[listing["athlete_id"] == aid].sort_values(["session_date", "id"])
     names = {int(r.id): " · ".join(x for x in (r.session_date, r.label, r.title, _KIND.get(r.kind, r.kind)) if x)
              for r in mine.itertuples()}
-    chosen = c2.multiselect("Sessions (the earliest is the baseline)", list(names),
-                            default=[i for i in default if i in names] or list(names)[-2:], format_func=names.get,
-                            key=f"compare_pick_{aid}")
+    ids = list(names)
+    if len(ids) < 2:
+        return sorted(state.load_sessions(lib, ids), key=lambda s: (s.session_date, s.id))
+    picked = [i for i in default if i in names] or ids[-2:]
+    before = c2.selectbox("Before (the baseline)", ids, index=ids.index(picked[0]), format_func=names.get,
+                          key=f"compare_before_{aid}")
+    later = [i for i in ids if i != before]
+    after_default = picked[-1] if picked[-1] in later else later[-1]
+    after = c2.selectbox("After", later, index=later.index(after_default), format_func=names.get,
+                         key=f"compare_after_{aid}_{before}")
+    extra = st.multiselect("Also compare with the baseline", [i for i in later if i != after],
+                           default=[i for i in picked[1:-1] if i != after and i in later], format_func=names.get,
+                           key=f"compare_extra_{aid}")
+    chosen = [before, after, *extra]
     state.set_compare_selection(chosen)
     return sorted(state.load_sessions(lib, chosen), key=lambda s: (s.session_date, s.id))
 

@@ -107,17 +107,17 @@ def _scrubber(stored: StoredSession, rows: pd.DataFrame) -> float | None:
         st.session_state[key] = float(min(max(t, 0.0), t_max))
 
     has_picture = res.row_unit == "step" and ("video" in stored.media or "landmarks" in stored.media)
+    if len(ics):
+        now = st.session_state[key]
+        b = st.columns(4)
+        b[0].button("Previous contact", icon=":material/skip_previous:", key="prev_contact", width="stretch",
+                    on_click=lambda: move(ics[ics < now - 1e-6][-1] if (ics < now - 1e-6).any() else ics[0]))
+        b[1].button("− 1 frame", key="frame_back", width="stretch", on_click=lambda: move(now - step_s))
+        b[2].button("+ 1 frame", key="frame_fwd", width="stretch", on_click=lambda: move(now + step_s))
+        b[3].button("Next contact", icon=":material/skip_next:", key="next_contact", width="stretch",
+                    on_click=lambda: move(ics[ics > now + 1e-6][0] if (ics > now + 1e-6).any() else ics[-1]))
     left, right = st.columns([5, 7]) if has_picture else (st.container(), st.container())
     with left:
-        if len(ics):
-            now = st.session_state[key]
-            b = st.columns(4)
-            b[0].button("Previous contact", icon=":material/skip_previous:", key="prev_contact", width="stretch",
-                        on_click=lambda: move(ics[ics < now - 1e-6][-1] if (ics < now - 1e-6).any() else ics[0]))
-            b[1].button("− 1 frame", key="frame_back", width="stretch", on_click=lambda: move(now - step_s))
-            b[2].button("+ 1 frame", key="frame_fwd", width="stretch", on_click=lambda: move(now + step_s))
-            b[3].button("Next contact", icon=":material/skip_next:", key="next_contact", width="stretch",
-                        on_click=lambda: move(ics[ics > now + 1e-6][0] if (ics > now + 1e-6).any() else ics[-1]))
         cursor = st.slider("Moment (s)", 0.0, max(t_max, 0.1), key=key, step=round(step_s, 4) if len(ics) else 1.0,
                            format="%.2f s")
         if has_picture:
@@ -170,7 +170,8 @@ def _watch_alongside(lib: Library, stored: StoredSession, listing: pd.DataFrame)
     clip_s = float(stored.result.source.get("duration_s") or 0.0)
     start = watch.result.source.get("start")
     offset = st.slider("The clip starts at (s into the watch recording)", 0.0, max(span - clip_s, 0.0),
-                       value=max(0.0, 0.5 * (span - clip_s)), step=1.0, key=f"align_{stored.id}",
+                       value=float(round(max(0.0, 0.5 * (span - clip_s)))), step=1.0, format="%.0f s",
+                       key=f"align_{stored.id}",
                        help="Move the clip to where it was filmed in the watch run; with no common clock the "
                             "middle of the run is assumed.")
     fig, verdicts = figures.watch_and_clip_figure(watch.result.rows, stored.result.rows, offset_s=offset)

@@ -138,9 +138,11 @@ class _Fit:
 
 #: ``event_method`` of a contact retimed by :func:`steady_event_timing`.
 STEADY_LAG = "steady_lag"
-#: The first look (``rough``) fits lift-offs up to this many contact tolerances: a longer stretch of the
-#: toe's rise times the contact's end well enough to find the sole's edges in its last 40 %.
-ROUGH_LIFT_OFF_FIT_TOL = 2.0
+#: The linear hinge of noisy tracks, and the first look (``rough``), fit lift-offs up to this many contact
+#: tolerances: on jittery heights the longer stretch of the toe's rise is what times the lift-off (fitted
+#: to one tolerance, BlazePose's track of the *before* sample read 136 ms of contact instead of 174, truth
+#: 232), and the first look only needs the contact's end well enough to find the sole's edges.
+WIDE_LIFT_OFF_FIT_TOL = 2.0
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,7 @@ class ContactDetector:
     min_contact_ms: float = 60.0
     refine_window_ms: float = 60.0
     quadratic_max_noise_leg: float = 0.0015
-    lift_off_fit_tol: float = 1.0
+    lift_off_fit_tol: float = 1.0          # clean tracks (the quadratic, from-rest hinge)
     lift_off_from_rest: bool = True
 
     def get_params(self) -> dict:
@@ -252,7 +254,7 @@ class ContactDetector:
             end -= 1
         lo, hi = max(int(end - fit.search - fit.w), start), min(end + fit.w + 1, n)
         # a quadratic describes the toe's lift-off near the ground, not higher up the swing
-        fit_tol = (ROUGH_LIFT_OFF_FIT_TOL if fit.rough else self.lift_off_fit_tol) * fit.tol
+        fit_tol = (self.lift_off_fit_tol if fit.quad and not fit.rough else WIDE_LIFT_OFF_FIT_TOL) * fit.tol
         high = np.flatnonzero(~(foot.toe[end:hi] < fit_tol))
         hi = end + int(high[0]) + 1 if high.size else hi
         idx = np.arange(n, dtype=float)

@@ -282,13 +282,23 @@ def run_with_motion_roi(path: str | Path, info: VideoInfo, settings: PoseSetting
 
 
 class RateMeter:
-    """Frames per second and time left, for progress displays."""
+    """Frames per second and time left, for progress displays.
+
+    The rate is measured from the first frame done, not from the start: starting the pose workers takes
+    seconds in which no frame is done, and counting them would promise several times the real wait. No
+    time left is given until a second of frames has been measured.
+    """
 
     def __init__(self) -> None:
         self.t0 = time.monotonic()
+        self.first: tuple[float, int] | None = None
 
     def __call__(self, done: int, total: int) -> tuple[float, float | None]:
-        elapsed = max(time.monotonic() - self.t0, 1e-6)
-        rate = done / elapsed
+        now = time.monotonic()
+        if done > 0 and self.first is None:
+            self.first = (now, done)
+        if self.first is None or now - self.first[0] < 1.0:
+            return (done / max(now - self.t0, 1e-6)), None
+        rate = (done - self.first[1]) / (now - self.first[0])
         eta = (total - done) / rate if total and rate > 0 else None
         return rate, eta

@@ -113,8 +113,8 @@ def draw_lean_line(img: np.ndarray, pts: dict[str, np.ndarray], row: dict, *, sc
 
 def _label(img: np.ndarray, lines: list[str], s: float) -> None:
     """White text on a black box in the top-left corner, sized to the picture (readable in a thumbnail)."""
-    fs = 0.75 * s
-    lh = int(30 * s)
+    fs = 0.7 * s
+    lh = int(28 * s)
     box_w = max(int(cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, fs, max(1, int(1.8 * s)))[0][0]) for t in lines)
     cv2.rectangle(img, (6, 6), (22 + box_w, 16 + lh * len(lines)), (0, 0, 0), -1)
     for k, text in enumerate(lines):
