@@ -205,3 +205,22 @@ def test_annotated_video_is_made_once_and_kept(data_dir):
     info = probe(kept)
     assert info.codec == "h264" and info.frame_count >= 700                 # 12 s at 60 fps
     assert not any(b.label == "Make the annotated video" for b in at.button)   # shown now, not offered again
+
+
+def test_a_damaged_library_gets_a_clear_page(data_dir):
+    data_dir.mkdir(parents=True)
+    (data_dir / "library.sqlite").write_bytes(b"not a database, only text " * 200)
+    at = _app().run()
+    assert not at.exception
+    assert any("The library cannot be opened" in e.value and "damaged" in e.value for e in at.error)
+    assert (data_dir / "library.sqlite").read_bytes().startswith(b"not a database")     # left as it was
+
+
+def test_the_metrics_page_explains_every_registry_metric(data_dir):
+    from engine.metrics import METRICS
+
+    at = _app().run().switch_page("views/metrics.py").run()
+    assert not at.exception
+    text = "\n".join(m.value for m in at.markdown).replace("\\", "")
+    assert all(m.definition in text for m in METRICS)
+    assert len(at.get("image")) == 8                                       # the drawings

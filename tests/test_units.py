@@ -213,3 +213,18 @@ def test_another_person_is_cut_out():
     xy[60:70] = 0.5 * xy[60:70] + np.array([900.0, 0.0])        # the tracker jumps to someone smaller, far away
     kept, report = repair.keep_one_person(xy, t)
     assert report.jumps >= 1 and np.isnan(kept[60:70]).all() and np.isfinite(kept[:60]).all()
+
+
+def test_overlapping_contacts_with_a_runs_rhythm_are_analysed_with_a_warning():
+    from engine.errors import NotRunningError
+    from engine.gait.pipeline import _check_running
+
+    fs = 30.0
+    ic = np.arange(12) * 10.6                       # 170 steps/min at 30 fps
+    run = pd.DataFrame({"side": ["left", "right"] * 6, "ic_idx": ic, "to_idx": ic + 11.6})   # 1 frame overlap
+    warning = _check_running(run, np.arange(140) / fs, fs, stride_hz=170.0 / 120.0)
+    assert warning is not None and "a run's rhythm" in warning
+    ic = np.arange(12) * 16.0                       # 112 steps/min, 130 ms of double support: a walk
+    walk = pd.DataFrame({"side": ["left", "right"] * 6, "ic_idx": ic, "to_idx": ic + 20.0})
+    with pytest.raises(NotRunningError, match="walking"):
+        _check_running(walk, np.arange(200) / fs, fs, stride_hz=112.0 / 120.0)

@@ -43,6 +43,10 @@ MIN_RUNNING_SPM = 135.0
 FLAT_OFFSET_RANGE_DEG = (-16.0, 8.0)
 #: Used when the flat-foot offset cannot be estimated: the middle of BlazePose's range on drawn figures.
 DEFAULT_FLAT_OFFSET_DEG = -9.0
+#: A step rhythm at or above this is a run, even where the contacts' ends seem to overlap.
+RUNNING_RHYTHM_SPM = 150.0
+#: Overlaps of the two feet's contacts up to this long are timing uncertainty, not a walk's double support.
+MAX_RUN_OVERLAP_S = 0.08
 #: ``event_method`` of each contact: how its IC and TO were timed (see the strategies below).
 LANDMARK_HEIGHTS, SOLE_EDGES, FORE_AFT_EXTREMES = "landmark_heights", "sole_edges", "fore_aft_extremes"
 
@@ -287,7 +291,9 @@ def time_contacts(prep: PreparedTrack, settings: GaitSettings) -> TimedContacts:
         raise TooFewContactsError(
             f"found {n} ground contact{'s' if n != 1 else ''} in {t[-1] - t[0]:.1f} s; at least {MIN_CONTACTS} "
             "are needed (is the runner's whole body in view, from the side, for a few strides?)")
-    _check_running(timed.contacts, t, fs)
+    overlapping = _check_running(timed.contacts, t, fs, stride_hz)
+    if overlapping:
+        timed.warnings.append(Notice("uncertain_flight", overlapping))
     return timed
 
 
@@ -407,19 +413,33 @@ def _implausible(contacts, t: np.ndarray, fs: float, stride_hz: float) -> bool:
     return bool(strides.size and np.mean(np.abs(strides * stride_hz - 1.0) > 0.25) > 0.2)
 
 
-def _check_running(contacts, t: np.ndarray, fs: float) -> None:
-    """Reject walking: in running each foot leaves the ground before the other lands."""
+def _check_running(contacts, t: np.ndarray, fs: float, stride_hz: float) -> str | None:
+    """Reject walking: in running each foot leaves the ground before the other lands.
+
+    Where both feet seem down together in most steps, the rhythm decides: a walk's steps are slow and its
+    double support is long (100-150 ms); at 30 fps, or with a half-hidden far foot, a run's contact ends
+    can overlap by a frame or two. A step rhythm of a run (``RUNNING_RHYTHM_SPM`` and up) with overlaps
+    shorter than ``MAX_RUN_OVERLAP_S`` is analysed, with a warning; anything else is refused as walking.
+    """
     ic = contacts["ic_idx"].to_numpy(float)
     to = contacts["to_idx"].to_numpy(float)
     sides = contacts["side"].to_numpy()
     alternate = sides[1:] != sides[:-1]
     overlap = (to[:-1] - ic[1:])[alternate] / fs     # > 0: both feet on the ground together
     if overlap.size == 0:
-        return
+        return None
     double_support = float(np.mean(overlap > 0))
-    if double_support >= 0.5:
-        raise NotRunningError(
-            f"this looks like walking, not running: both feet are on the ground together in "
-            f"{double_support:.0%} of steps (median double support {np.median(overlap) * 1000:.0f} ms) "
-            "and there is no flight phase"
-        )
+    if double_support < 0.5:
+        return None
+    rhythm = 120.0 * stride_hz if np.isfinite(stride_hz) else float("nan")
+    typical = float(np.median(overlap[overlap > 0]))
+    if rhythm >= RUNNING_RHYTHM_SPM and typical <= MAX_RUN_OVERLAP_S:
+        return (f"both feet seem to be on the ground together in {double_support:.0%} of steps (by "
+                f"{typical * 1000:.0f} ms, {typical * fs:.1f} frames), but the feet alternate at {rhythm:.0f} "
+                "steps/min, a run's rhythm: analysed as a run; at this frame rate (or with a half-hidden foot) "
+                "contact and flight times are uncertain")
+    raise NotRunningError(
+        f"this looks like walking, not running: both feet are on the ground together in "
+        f"{double_support:.0%} of steps (median double support {np.median(overlap) * 1000:.0f} ms) "
+        "and there is no flight phase"
+    )

@@ -87,6 +87,7 @@ class Loaded:
     warnings: list[str] = field(default_factory=list)
     report: dict[str, Any] = field(default_factory=dict)
     imu: Any = None
+    fit: Any = None
 
 
 def load(
@@ -117,7 +118,9 @@ def load(
         return Loaded(kind=kind, sha256=sha, track=vt.track, world_px_per_cm=vt.world_px_per_cm,
                       warnings=vt.warnings, report=vt.report)
     if kind == "fit":
-        return Loaded(kind=kind, sha256=sha)
+        from engine.sources.fit import read_fit_records
+
+        return Loaded(kind=kind, sha256=sha, fit=read_fit_records(path))
     from engine.sources.imu import read_imu
 
     return Loaded(kind=kind, sha256=sha, imu=read_imu(path, acc_unit=acc_unit))
@@ -146,9 +149,9 @@ def analyze(
     src = loaded or load(path, kind=kind, progress=progress, pose_settings=pose_settings, acc_unit=acc_unit)
     source = {"path": str(path), "kind": src.kind, "sha256": src.sha256, **(source_extra or {})}
     if src.kind == "fit":
-        from engine.sources.fit import read_fit
+        from engine.sources.fit import analyze_fit
 
-        return read_fit(path, source=source)
+        return analyze_fit(src.fit, path=path, sha256=src.sha256, source=source)
     if src.kind == "imu":
         from engine.gait.imu import analyze_imu
         from engine.sources.imu import PLACEMENTS

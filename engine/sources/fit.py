@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,17 @@ _RECORD_FIELDS = {
 DYNAMICS = ("vertical_oscillation_cm", "ground_contact_ms", "step_length_cm", "vertical_ratio_pct")
 _RUNNING = {"running"}
 _WALKING = {"walking", "hiking"}
+
+
+@dataclass
+class FitRecords:
+    """What a FIT file holds of its running sessions: one row per record and the legs' and laps' times."""
+
+    frame: pd.DataFrame
+    start: str
+    legs: list[dict]
+    laps: list[dict]
+    warnings: list[str] = field(default_factory=list)
 
 
 def _snake(text: str) -> str:
@@ -154,8 +166,8 @@ def _records_frame(records: list[dict], dev_names: dict[int, str]) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def read_fit(path: str | Path, *, sha256: str = "", reader: str = "auto", source: dict | None = None) -> AnalysisResult:
-    """Read a FIT activity's running sessions into a record-per-row result.
+def read_fit_records(path: str | Path, *, reader: str = "auto") -> FitRecords:
+    """Read a FIT activity's running sessions: one row per record, the legs and laps (reading only).
 
     ``reader``: ``auto`` (Garmin's SDK, fitdecode where the SDK cannot read the file), ``sdk`` or
     ``fitdecode``.
@@ -197,6 +209,14 @@ def read_fit(path: str | Path, *, sha256: str = "", reader: str = "auto", source
     if laps:
         starts = pd.to_datetime([lap["start"] for lap in laps], utc=True)
         frame.insert(1, "lap", np.searchsorted(starts.to_numpy(), ts.to_numpy(), side="right").clip(1, None))
+    return FitRecords(frame=frame, start=t0.isoformat(), legs=legs, laps=laps, warnings=warnings)
+
+
+def analyze_fit(records: FitRecords, *, path: str | Path = "", sha256: str = "",
+                source: dict | None = None) -> AnalysisResult:
+    """A watch file's result: its records as rows (the device's own values), their summary, and whether the
+    file has running dynamics at all."""
+    frame, warnings = records.frame, list(records.warnings)
     missing = [c for c in DYNAMICS if c not in frame.columns or frame[c].notna().sum() == 0]
     if len(missing) == len(DYNAMICS):
         have = [c for c in frame.columns if c not in ("time_s", "lap")]
@@ -206,9 +226,14 @@ def read_fit(path: str | Path, *, sha256: str = "", reader: str = "auto", source
     return AnalysisResult(
         source={"path": str(path), "kind": "fit", "sha256": sha256, **(source or {}), "fps": None,
                 "duration_s": float(frame.time_s.iloc[-1]), "samples": int(len(frame)),
-                "start": t0.isoformat(), "legs": legs, "laps": laps},
+                "start": records.start, "legs": records.legs, "laps": records.laps},
         engine=engine_info(), rows=frame, summary=summarize_records(frame), settings={}, row_unit="record",
         warnings=warnings)
+
+
+def read_fit(path: str | Path, *, sha256: str = "", reader: str = "auto", source: dict | None = None) -> AnalysisResult:
+    """Read and analyse a FIT file in one call (:func:`read_fit_records` then :func:`analyze_fit`)."""
+    return analyze_fit(read_fit_records(path, reader=reader), path=path, sha256=sha256, source=source)
 
 
 def _running_legs(runs: list[dict], ts: pd.Series) -> tuple[np.ndarray, list[dict], list[tuple]]:
