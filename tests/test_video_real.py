@@ -52,3 +52,45 @@ def test_two_person_clip_gives_a_result_or_a_clear_message():
 def test_short_field_clip_says_why():
     with pytest.raises(LeanlineError, match="contacts"):
         analyze(REAL / "sports2d_demo3_running_field.mp4", kind="video")
+
+
+def _scored(res, labels):
+    """Each labelled contact paired with the engine's nearest contact of the same foot (within 150 ms)."""
+    import numpy as np
+    import pandas as pd
+
+    est, out = res.rows, []
+    for _, lab in labels.dropna(subset=["ic_s"]).iterrows():
+        mine = est[est["side"] == lab["side"]]
+        if mine.empty:
+            continue
+        j = (mine["ic_s"] - lab["ic_s"]).abs().idxmin()
+        if abs(est.at[j, "ic_s"] - lab["ic_s"]) > 0.15:
+            continue
+        out.append({"ic_ms": (est.at[j, "ic_s"] - lab["ic_s"]) * 1000,
+                    "to_ms": (est.at[j, "to_s"] - lab["to_s"]) * 1000 if pd.notna(lab["to_s"]) else np.nan,
+                    "gct_ms": (est.at[j, "to_s"] - est.at[j, "ic_s"]) * 1000,
+                    "gct_label_ms": (lab["to_s"] - lab["ic_s"]) * 1000 if pd.notna(lab["to_s"]) else np.nan,
+                    "strike_ok": est.at[j, "foot_strike"] == lab["strike"]})
+    return pd.DataFrame(out)
+
+
+def test_treadmill_clip_against_the_hand_labels():
+    """Every contact labelled frame by frame by a person (LABELS.md): IC, TO, contact time and strike."""
+    import pandas as pd
+
+    res = analyze(REAL / "gaitlab_male_side_treadmill.mp4", kind="video")
+    labels = pd.read_csv(REAL / "gaitlab_male_side_treadmill.contacts.csv")
+    d = _scored(res, labels)
+    frame_ms = 1000.0 / res.source["fps"]
+    within = float((d["ic_ms"].abs() <= frame_ms + 1e-6).mean())
+    gct_err = d["gct_ms"].median() / d["gct_label_ms"].median() - 1.0
+    print(f"hand labels: {len(d)} of {labels['ic_s'].notna().sum()} contacts; IC {d['ic_ms'].median():+.1f} ms "
+          f"(median |IC| {d['ic_ms'].abs().median():.1f} ms, {within:.0%} within a frame), TO "
+          f"{d['to_ms'].median():+.1f} ms, contact {d['gct_ms'].median():.0f} vs {d['gct_label_ms'].median():.0f} ms, "
+          f"strike {d['strike_ok'].mean():.0%}")
+    assert len(d) >= 0.9 * labels["ic_s"].notna().sum()
+    assert d["ic_ms"].abs().median() <= 30.0 and within >= 0.8
+    assert abs(gct_err) <= 0.10
+    assert d["strike_ok"].mean() >= 0.9
+    assert res.summary["cadence_spm"]["median"] == pytest.approx(168.8, abs=3.0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -43,6 +43,8 @@ MIN_RUNNING_SPM = 135.0
 FLAT_OFFSET_RANGE_DEG = (-16.0, 8.0)
 #: Used when the flat-foot offset cannot be estimated: the middle of BlazePose's range on drawn figures.
 DEFAULT_FLAT_OFFSET_DEG = -9.0
+#: A background moving at least this many leg lengths a second means the camera followed the runner.
+MIN_PAN_LEGS_PER_S = 0.4
 #: A step rhythm at or above this is a run, even where the contacts' ends seem to overlap.
 RUNNING_RHYTHM_SPM = 150.0
 #: Overlaps of the two feet's contacts up to this long are timing uncertainty, not a walk's double support.
@@ -117,8 +119,36 @@ class PreparedTrack:
     warnings: list[str] = field(default_factory=list)
 
 
+def ground_fixed(track: LandmarkTrack) -> tuple[LandmarkTrack, str | None]:
+    """A track filmed by a camera that followed the runner, in the ground's coordinates.
+
+    The background's position in each frame (``meta["camera_shift_px"]``, from the pose stage's optical
+    flow) is taken off every landmark, so the runner travels across a still ground as seen from a fixed
+    camera: overground running is recognised (not taken for a treadmill) and step length comes from
+    ground-fixed ankle positions. A background that moved less than ``MIN_PAN_LEGS_PER_S`` leg lengths a
+    second is a still camera, and the track is left as it is.
+    """
+    camera = track.meta.get("camera_shift_px")
+    if camera is None or np.shape(camera) != (len(track), 2) or len(track) < 10:
+        return track, None
+    camera = np.asarray(camera, float)
+    px = {n: track.point(n) for n in ("left_hip", "right_hip", "left_knee", "right_knee", "left_ankle",
+                                      "right_ankle")}
+    leg = leg_length_px(px)
+    pan = float(np.polyfit(track.time_s, camera[:, 0], 1)[0]) if np.isfinite(camera).all() else 0.0
+    if not (math.isfinite(leg) and leg > 0) or abs(pan) < MIN_PAN_LEGS_PER_S * leg:
+        return track, None
+    tilt = float(np.polyfit(track.time_s, camera[:, 1], 1)[0])
+    if abs(tilt) < MIN_PAN_LEGS_PER_S * leg:
+        camera = camera * np.array([1.0, 0.0])      # no tilt to follow: its small errors would add up as bob
+    moved = replace(track, xy=track.xy - camera[:, None, :])
+    return moved, (f"the camera followed the runner (the background moved {abs(pan):.0f} px/s): positions are "
+                   "measured against the ground, as from a still camera")
+
+
 def prepare_track(track: LandmarkTrack, settings: GaitSettings) -> PreparedTrack:
     """Uniform grid, gaps, low-pass, orientation, ground level and noise: everything event timing needs."""
+    track, followed = ground_fixed(track)
     if len(track) < 10:
         raise BadInputError(f"the landmark track has only {len(track)} samples; at least a second of running is needed")
     t, xy_raw, fs = _uniform(track)
@@ -137,7 +167,7 @@ def prepare_track(track: LandmarkTrack, settings: GaitSettings) -> PreparedTrack
     if not math.isfinite(leg_px) or leg_px <= 0:
         raise BadInputError("hips, knees and ankles are never seen together; cannot size the runner")
     orient = detect_orientation(px, t, leg_px)
-    warnings: list[str] = []
+    warnings: list[str] = [Notice("camera_followed", followed)] if followed else []
     if orient.facing_agrees_with_travel is False:
         warnings.append(Notice("facing_against_travel",
                         "the runner's feet point against the direction of travel; direction taken from travel"))

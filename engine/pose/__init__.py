@@ -21,13 +21,14 @@ from engine.errors import NoPersonError
 from engine.model import LANDMARK_NAMES, LandmarkTrack
 from engine.notices import Notice
 from engine.pose.blazepose import PoseSettings
+from engine.pose.camera import cumulative_shift
 from engine.pose.extract import ProgressFn, RawPose, extract_pose
 from engine.pose.repair import keep_one_person, reject_outliers, repair_leg_swaps
 from engine.pose.scale import px_per_cm_from_world
 from engine.pose.video import VideoInfo
 
 #: Bump when the raw pose output for the same clip and settings would change.
-POSE_CACHE_VERSION = 2
+POSE_CACHE_VERSION = 3
 #: Below this share of frames with a person, the clip is refused.
 MIN_FOUND_SHARE = 0.2
 
@@ -56,7 +57,8 @@ def _save(raw: RawPose, path: Path) -> None:
     try:
         np.savez_compressed(tmp, time_s=raw.time_s, xy=raw.xy.astype(np.float32),
                             visibility=raw.visibility.astype(np.float32), world=raw.world.astype(np.float32),
-                            info=json.dumps(asdict(raw.info)), region_of_interest=raw.region_of_interest)
+                            info=json.dumps(asdict(raw.info)), region_of_interest=raw.region_of_interest,
+                            shift=raw.shift if raw.shift is not None else np.zeros((len(raw.time_s), 2)))
         os.replace(tmp, path)   # atomic: a reader never sees half a cache entry
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -80,7 +82,8 @@ def _load(path: Path) -> RawPose | None:
             return RawPose(info=VideoInfo(**json.loads(str(z["info"]))), time_s=z["time_s"],
                            xy=z["xy"].astype(float), visibility=z["visibility"].astype(float),
                            world=z["world"].astype(float),
-                           region_of_interest=bool(z["region_of_interest"]) if "region_of_interest" in z else False)
+                           region_of_interest=bool(z["region_of_interest"]) if "region_of_interest" in z else False,
+                           shift=z["shift"] if "shift" in z else None)
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -197,9 +200,12 @@ def video_track(
                         "runner; film closer for the best results"))
     world_scale = px_per_cm_from_world(xy, raw.world)
     fps = raw.info.fps if math.isfinite(raw.info.fps) else None
+    meta: dict = {"source": f"BlazePose: {name}"}
+    if raw.shift is not None and len(raw.shift) == n:
+        meta["camera_shift_px"] = cumulative_shift(raw.shift)      # where the background has moved to
     track = LandmarkTrack.from_arrays(
         time_s=raw.time_s, xy=xy, names=LANDMARK_NAMES, visibility=vis, fps=fps,
-        image_width=raw.info.width, image_height=raw.info.height, meta={"source": f"BlazePose: {name}"},
+        image_width=raw.info.width, image_height=raw.info.height, meta=meta,
     )
     report = {
         "frames": n, "pose_found_share": share, "leg_swap_frames_repaired": int(swapped.sum()),

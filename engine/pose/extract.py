@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.pose.blazepose import N_LANDMARKS, BlazePose, PoseSettings
+from engine.pose.camera import BackgroundFlow
 from engine.pose.video import VideoInfo, iter_frames, probe
 
 #: progress(frames_done, frames_total or 0 when unknown)
@@ -43,6 +44,7 @@ class RawPose:
     visibility: np.ndarray  # (T, 33)
     world: np.ndarray       # (T, 33, 3) metres, hip-centred
     region_of_interest: bool = False   # found in a crop that followed the moving runner
+    shift: np.ndarray | None = None    # (T, 2) the background's shift since the frame before, pixels
 
     @property
     def found_share(self) -> float:
@@ -53,6 +55,9 @@ class RawPose:
 def _empty(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return (np.full((n, N_LANDMARKS, 2), np.nan), np.full((n, N_LANDMARKS), np.nan),
             np.full((n, N_LANDMARKS, 3), np.nan))
+
+
+Span = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def run_span(
@@ -66,14 +71,16 @@ def run_span(
     tick: Callable[[int], None] | None = None,
     threaded: bool = True,
     crops: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Pose for the frames in [start_s, end_s): times, xy, visibility, world.
+) -> Span:
+    """Pose for the frames in [start_s, end_s): times, xy, visibility, world, and the background's shift
+    since the frame before (:class:`engine.pose.camera.BackgroundFlow`; warm-up frames count as before).
 
     ``crops``: per decoded frame an ``(x0, y0, x1, y1)`` box (pixels of the shrunk frame) that BlazePose is
     given instead of the whole frame, NaN for none (:func:`run_with_motion_roi`).
     """
     times: list[float] = []
-    xys, viss, worlds = [], [], []
+    xys, viss, worlds, shifts = [], [], [], []
+    flow = BackgroundFlow(info.width)
     with BlazePose(settings) as pose:
         for k, (t, rgb) in enumerate(iter_frames(path, start_s=max(0.0, start_s - warmup_s), end_s=end_s,
                                                  max_short_side_px=settings.max_short_side_px, threaded=threaded)):
@@ -85,22 +92,24 @@ def run_span(
                 out = pose.process(np.ascontiguousarray(rgb[y0:y1, x0:x1]))
             else:
                 out = None
-            if t < start_s - 1e-6:
-                continue  # warm-up frame: the tracker saw it, the result is not ours
-            times.append(t)
             if out is None:
                 xy, vis, world = (a[0] for a in _empty(1))
             else:
                 xy, vis, world = out
                 xy = (xy + np.array([x0, y0])) * np.array([info.width / rgb.shape[1], info.height / rgb.shape[0]])
+            shift, _ = flow.step(rgb, xy if out is not None else None)
+            if t < start_s - 1e-6:
+                continue  # warm-up frame: the tracker saw it, the result is not ours
+            times.append(t)
+            shifts.append(shift)
             xys.append(xy)
             viss.append(vis)
             worlds.append(world)
             if tick is not None:
                 tick(len(times))
     if not times:
-        return np.empty(0), *_empty(0)
-    return np.array(times), np.stack(xys), np.stack(viss), np.stack(worlds)
+        return np.empty(0), *_empty(0), np.zeros((0, 2))
+    return np.array(times), np.stack(xys), np.stack(viss), np.stack(worlds), np.stack(shifts)
 
 
 #: How often a worker checks that the process that started it is still there.
@@ -250,21 +259,22 @@ def extract_pose(
 
     if n_spans == 1:
         tick = (lambda n: progress(n, total)) if progress else None
-        t, xy, vis, world = run_span(path, info, settings, tick=tick)
+        t, xy, vis, world, shift = run_span(path, info, settings, tick=tick)
     else:
         edges = span_edges(duration, n_spans, WARMUP_S)
         jobs = [(str(path), info, settings, float(edges[i]), float(edges[i + 1]),
                  WARMUP_S if i else 0.0, i) for i in range(n_spans)]
         parts = _run_spans(jobs, progress, total)
         t = np.concatenate([p[0] for p in parts])
-        xy, vis, world = (np.concatenate([p[k] for p in parts]) for k in (1, 2, 3))
+        xy, vis, world, shift = (np.concatenate([p[k] for p in parts]) for k in (1, 2, 3, 4))
         keep = np.concatenate([[True], np.diff(t) > 1e-9])   # spans meet exactly; guard anyway
-        t, xy, vis, world = t[keep], xy[keep], vis[keep], world[keep]
-    raw = RawPose(info=info, time_s=t, xy=xy, visibility=vis, world=world)
+        t, xy, vis, world, shift = t[keep], xy[keep], vis[keep], world[keep], shift[keep]
+    raw = RawPose(info=info, time_s=t, xy=xy, visibility=vis, world=world, shift=shift)
     if raw.found_share < ROI_BELOW_SHARE:
         # too small for BlazePose's detector in the whole frame? follow the moving runner with a crop
-        t, xy, vis, world = run_with_motion_roi(path, info, settings)
-        cropped = RawPose(info=info, time_s=t, xy=xy, visibility=vis, world=world, region_of_interest=True)
+        t, xy, vis, world, shift = run_with_motion_roi(path, info, settings)
+        cropped = RawPose(info=info, time_s=t, xy=xy, visibility=vis, world=world, region_of_interest=True,
+                          shift=shift)
         if cropped.found_share > raw.found_share:
             raw = cropped
     if progress:
@@ -272,8 +282,7 @@ def extract_pose(
     return raw
 
 
-def run_with_motion_roi(path: str | Path, info: VideoInfo, settings: PoseSettings
-                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def run_with_motion_roi(path: str | Path, info: VideoInfo, settings: PoseSettings) -> Span:
     """Pose in a crop that follows what moves (:mod:`engine.pose.roi`), mapped back to the full frame."""
     from engine.pose.roi import motion_boxes
 

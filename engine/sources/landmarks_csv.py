@@ -2,7 +2,9 @@
 
 Optional leading ``# key=value`` lines carry ``image_width``, ``image_height``, ``fps``,
 ``height_cm`` and ``source``. Columns are ``frame``, ``time_s`` and ``<landmark>_x``,
-``<landmark>_y`` in image pixels (origin top-left, y down), optionally ``<landmark>_visibility``.
+``<landmark>_y`` in image pixels (origin top-left, y down), optionally ``<landmark>_visibility``, and
+optionally ``camera_shift_x``/``camera_shift_y``: where the background has moved to since the first
+frame (a camera that pans to follow the runner), pixels.
 """
 
 from __future__ import annotations
@@ -108,6 +110,8 @@ def track_from_frame(df: pd.DataFrame, *, meta: dict[str, Any] | None = None,
         axis=1,
     )
     fps = meta.get("fps")
+    if "camera_shift_x" in cols and "camera_shift_y" in cols:
+        meta["camera_shift_px"] = df[["camera_shift_x", "camera_shift_y"]].to_numpy(float)
     try:
         return LandmarkTrack.from_arrays(
             time_s=df["time_s"].to_numpy(float), frame=df["frame"].to_numpy(), xy=xy, names=names,
@@ -122,6 +126,9 @@ def track_from_frame(df: pd.DataFrame, *, meta: dict[str, Any] | None = None,
 def track_to_frame(track: LandmarkTrack) -> pd.DataFrame:
     """The track as a table with the CSV's columns."""
     data: dict[str, np.ndarray] = {"frame": track.frame, "time_s": track.time_s}
+    camera = track.meta.get("camera_shift_px")
+    if camera is not None and np.shape(camera) == (len(track), 2):
+        data["camera_shift_x"], data["camera_shift_y"] = np.asarray(camera)[:, 0], np.asarray(camera)[:, 1]
     has_vis = ~np.all(np.isnan(track.visibility), axis=0)
     for j, name in enumerate(track.names):
         data[f"{name}_x"] = track.xy[:, j, 0]

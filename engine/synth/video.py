@@ -171,11 +171,15 @@ def write_clip(
     rotate_display_deg: int = 0,
     crf: int = 20,
     seed: int = 0,
+    follow: bool = False,
 ) -> SyntheticRun:
     """Render the synthetic runner of ``params`` to an H.264 .mp4 and return its truth.
 
     Parameters
     ----------
+    follow : a camera that pans to follow an overground runner: the scene is drawn on a canvas as wide as
+        the run, and each frame is the window centred on the runner's hips (smoothed), so the background
+        moves across the picture while the runner stays near the middle. The truth is the run's own.
     rotate_display_deg : store the frames turned by this many degrees and tag the stream with the
         display rotation that turns them back (how phones store portrait clips), e.g. -90.
     """
@@ -184,13 +188,34 @@ def write_clip(
     p = run.params
     model = RunnerModel(p)
     t = run.track.time_s
-    renderer = FigureRenderer(model, PixelMap.for_run(model, t), style, seed=seed)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    frames = ((float(ti), renderer.draw(float(ti))) for ti in t)
+    if follow:
+        frames = _following(model, t, style, seed)
+    else:
+        renderer = FigureRenderer(model, PixelMap.for_run(model, t), style, seed=seed)
+        frames = ((float(ti), renderer.draw(float(ti))) for ti in t)
     write_h264(path, frames, fps=p.fps, width=p.image_width, height=p.image_height, crf=crf,
                rotate_display_deg=rotate_display_deg)
     return run
+
+
+def _following(model: RunnerModel, t: np.ndarray, style: FigureStyle, seed: int):
+    """Frames of a camera that pans with the runner: windows of a canvas as wide as the whole run."""
+    p = model.p
+    pm = PixelMap.for_run(model, t)
+    hips = model.mid_hip(np.asarray(t, float))[:, 0]
+    travel_px = float(np.ptp(hips)) * pm.px_per_m
+    wide = replace(p, image_width=int(p.image_width + travel_px + 0.2 * p.image_width))
+    canvas_map = replace(pm, centre_px=wide.image_width / 2.0)
+    busy = replace(style, clutter=int(round(style.clutter * wide.image_width / p.image_width)))  # same density
+    renderer = FigureRenderer(RunnerModel(wide), canvas_map, busy, seed=seed)
+    centre = canvas_map(np.stack([hips, np.zeros_like(hips)], axis=1))[:, 0]
+    k = max(1, int(round(0.5 * p.fps)))            # a smooth pan: the hips' path averaged over half a second
+    smooth = np.convolve(np.pad(centre, k, mode="edge"), np.ones(2 * k + 1) / (2 * k + 1), mode="same")[k:-k]
+    for ti, c in zip(t, smooth):
+        x0 = int(np.clip(round(c - p.image_width / 2), 0, wide.image_width - p.image_width))
+        yield float(ti), np.ascontiguousarray(renderer.draw(float(ti))[:, x0:x0 + p.image_width])
 
 
 def clip_params(base: RunnerParams | None = None, **overrides) -> RunnerParams:
