@@ -84,7 +84,9 @@ def summary_cards(summary: dict, metrics: tuple[str, ...] = CARDS) -> list[Card]
         meta = lookup(m)
         name, unit = meta.label, meta.short_unit
         sd = stat.get("sd")
-        detail = f"median of {stat.get('n', 0)}" + (f", sd {sd:.{d}f}" if sd is not None else "")
+        u = stat.get("uncertainty")
+        detail = (f"median of {stat.get('n', 0)}" + (f", sd {sd:.{d}f}" if sd is not None else "")
+                  + (f" · ± {u:.{max(d, 1)}f} {unit} (1 SD)" if u is not None else ""))
         cards.append(Card(metric=m, title=name[0].upper() + name[1:], value=f"{stat['median']:.{d}f} {unit}",
                           detail=detail, band=band(m, stat["median"])))
     return cards

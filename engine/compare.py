@@ -62,6 +62,7 @@ class MetricChange:
     cliffs_delta: float
     magnitude: str           # negligible / small / medium / large
     verdict: str             # better / worse / no clear change / changed (no preferred direction)
+    uncertainty: float = float("nan")   # 1 SD of the difference from the two sessions' measurement
 
     @property
     def clear(self) -> bool:
@@ -124,8 +125,13 @@ def compare_values(
     block_len: int = 10,
     confidence: float = 0.95,
     seed: int = 0,
+    uncertainty: float | None = None,
 ) -> MetricChange | None:
-    """Compare one metric's per-row values of session A (before) and B (after); None if either is empty."""
+    """Compare one metric's per-row values of session A (before) and B (after); None if either is empty.
+
+    ``uncertainty``: one SD of the difference that the measurement itself allows (from the sessions'
+    summaries); a change the interval calls clear is still "no clear change" when it is not larger.
+    """
     a = np.asarray(a, float)
     b = np.asarray(b, float)
     a, b = a[np.isfinite(a)], b[np.isfinite(b)]
@@ -139,11 +145,12 @@ def compare_values(
     tail = (1.0 - confidence) / 2.0 * 100.0
     lo, hi = np.percentile(boot, [tail, 100.0 - tail])
     ma, mb = float(np.median(a)), float(np.median(b))
-    clear = bool(lo > 0 or hi < 0)
+    clear = bool(lo > 0 or hi < 0) and not (uncertainty is not None and abs(mb - ma) <= uncertainty)
     delta = cliffs_delta(a, b)
     return MetricChange(metric=metric, n_a=len(a), n_b=len(b), median_a=ma, median_b=mb, diff=mb - ma,
                         ci_low=float(lo), ci_high=float(hi), cliffs_delta=delta, magnitude=magnitude(delta),
-                        verdict=_verdict(metric, ma, mb, clear))
+                        verdict=_verdict(metric, ma, mb, clear),
+                        uncertainty=float(uncertainty) if uncertainty is not None else float("nan"))
 
 
 def compare_results(
@@ -163,7 +170,8 @@ def compare_results(
     def one(k: int, m: str) -> MetricChange | None:
         return compare_values(m, pd.to_numeric(before.rows[m], errors="coerce").to_numpy(float),
                               pd.to_numeric(after.rows[m], errors="coerce").to_numpy(float),
-                              n_boot=n_boot, block_len=block_len, seed=seed + k)
+                              n_boot=n_boot, block_len=block_len, seed=seed + k,
+                              uncertainty=difference_uncertainty(before, after, m))
 
     jobs = [(k, m) for k, m in enumerate(metrics) if m in before.rows.columns and m in after.rows.columns]
     workers = max(1, min(len(jobs), len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1))
@@ -199,6 +207,14 @@ def session_medians(sessions: list[tuple[str, str, AnalysisResult]], metrics: li
             out.append({"date": day, "session": name, "metric": m, "median": med, "low": lo, "high": hi,
                         "n": int(np.isfinite(v).sum())})
     return pd.DataFrame(out, columns=["date", "session", "metric", "median", "low", "high", "n"])
+
+
+def difference_uncertainty(before: AnalysisResult, after: AnalysisResult, metric: str) -> float | None:
+    """1 SD of median(after) - median(before) that the two measurements allow, or None where either result
+    has no uncertainty for the metric (older results)."""
+    u = [(r.summary.get(metric) or {}).get("uncertainty") for r in (before, after)]
+    values = [float(x) for x in u if x is not None and np.isfinite(x)]
+    return float(np.hypot(values[0], values[1])) if len(values) == 2 else None
 
 
 def foot_strike_shift(before: AnalysisResult, after: AnalysisResult) -> dict[str, Any]:

@@ -93,6 +93,7 @@ def _pair(base: StoredSession, other: StoredSession, changes: pd.DataFrame) -> N
         "metric": [figures.metric_name(m) for m in changes["metric"]], "verdict": changes["verdict"],
         "before (median)": changes["median_a"], "after (median)": changes["median_b"], "change": changes["diff"],
         "95 % CI": [f"{lo:+.1f} to {hi:+.1f}" for lo, hi in zip(changes["ci_low"], changes["ci_high"])],
+        "± measurement": changes["uncertainty"],
         "effect": [f"{m} (δ {d:+.2f})" for m, d in zip(changes["magnitude"], changes["cliffs_delta"])],
         "judged as": [figures.verdict_arrow(m) for m in changes["metric"]],
         "n": [f"{a} / {b}" for a, b in zip(changes["n_a"], changes["n_b"])],
@@ -103,6 +104,10 @@ def _pair(base: StoredSession, other: StoredSession, changes: pd.DataFrame) -> N
         "verdict": st.column_config.TextColumn(pinned=True, help="better or worse only when the 95 % interval "
                                                "of the change excludes zero; otherwise no clear change"),
         **{c: st.column_config.NumberColumn(format="%.1f") for c in ("before (median)", "after (median)", "change")},
+        "± measurement": st.column_config.NumberColumn(format="%.1f", help="1 SD of the change that the two "
+                                                       "measurements allow (step count, scatter, the pose "
+                                                       "model's systematic error); a change is better or worse "
+                                                       "only beyond it and beyond its 95 % interval"),
         "effect": st.column_config.TextColumn(help="Cliff's delta: |δ| < 0.15 negligible, < 0.33 small, < 0.47 "
                                               "medium, else large")})
     right.plotly_chart(figures.change_figure(changes), width="stretch", key=f"change_fig_{other.id}")
@@ -220,7 +225,7 @@ for other, changes in comparisons:
     _pair(base, other, changes)
 st.caption("Intervals: moving-block bootstrap over consecutive steps (blocks of 10), so steps that hang together "
            "are not counted as independent evidence. A change is called better or worse only when its 95 % "
-           "interval excludes zero.")
+           "interval excludes zero and it is larger than what the measurement itself allows (± measurement).")
 _side_by_side(lib, base, sessions[-1])
 representative = _typical(lib, sessions)
 _trend(lib, listing, base)

@@ -60,6 +60,7 @@ from scipy.signal import butter, find_peaks, sosfiltfilt, welch
 from engine.errors import NotRunningError, TooFewContactsError
 from engine.gait.metrics import classify_foot_strike
 from engine.gait.summary import summarize
+from engine.gait.uncertainty import add_uncertainty
 from engine.metrics import STEP_COLUMNS
 from engine.model import AnalysisResult
 from engine.notices import Notice
@@ -298,7 +299,7 @@ def analyze_imu(sig: ImuSignal, *, placement: str, lowpass_hz: float = 5.0,
         warnings = (["foot IMU without a gyroscope: cadence only (contacts and the foot strike angle need "
                      "the angular rate)"] if placement == "foot" else
                     ["wrist IMU: cadence only (arm swing counts strides)"])
-    summary = summarize(rows)
+    summary = add_uncertainty(summarize(rows), rows, kind="sensor")
     summary["cadence_spectrum_spm"] = spm_spectrum
     reader_notes = list(sig.meta.get("warnings", []))
     return AnalysisResult(

@@ -32,6 +32,7 @@ from engine.gait.frame import (
 from engine.gait.metrics import compute_step_table, flat_foot_offset_deg
 from engine.gait.signal import bridge_gaps, effective_cutoff_hz, interp_at, lowpass, noise_sd
 from engine.gait.summary import summarize
+from engine.gait.uncertainty import add_uncertainty
 from engine.model import REQUIRED_LANDMARKS, SIDES, AnalysisResult, LandmarkTrack
 from engine.notices import Notice, code_of
 from engine.provenance import engine_info
@@ -397,7 +398,8 @@ def analyze_track(
     rows = compute_step_table(points, t, contacts, scale=scale, overground=prep.orient.overground,
                               belt_speed_mps=belt, flat_foot_offset_deg=offset, max_step_s=1.6 * step_s)
     rows["event_method"] = contacts["event_method"].to_numpy()
-    summary = {**summarize(rows), "flat_foot_offset_deg": offset, "flat_foot_offset_source": offset_source,
+    summary = {**add_uncertainty(summarize(rows), rows, kind="pose", clean=bool(timed.info["clean"])),
+               "flat_foot_offset_deg": offset, "flat_foot_offset_source": offset_source,
                "overground": prep.orient.overground}
     return AnalysisResult(
         source={**(source or {}), "fps": float(prep.fs), "duration_s": float(t[-1] - t[0]), "samples": int(len(track)),

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import BadInputError, NotRunningError
+from engine.gait.uncertainty import add_uncertainty
 from engine.model import AnalysisResult
 from engine.notices import Notice
 from engine.provenance import engine_info
@@ -227,7 +228,8 @@ def analyze_fit(records: FitRecords, *, path: str | Path = "", sha256: str = "",
         source={"path": str(path), "kind": "fit", "sha256": sha256, **(source or {}), "fps": None,
                 "duration_s": float(frame.time_s.iloc[-1]), "samples": int(len(frame)),
                 "start": records.start, "legs": records.legs, "laps": records.laps},
-        engine=engine_info(), rows=frame, summary=summarize_records(frame), settings={}, row_unit="record",
+        engine=engine_info(), rows=frame, settings={}, row_unit="record",
+        summary=add_uncertainty(summarize_records(frame), frame, kind="sensor"),
         warnings=warnings)
 
 
