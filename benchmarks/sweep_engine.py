@@ -18,18 +18,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine.gait.pipeline import analyze_track  # noqa: E402
-from engine.synth.runner import RunnerParams, simulate  # noqa: E402
+from engine.synth.runner import STYLES, RunnerParams, simulate  # noqa: E402
 
-STYLES = {
-    "heel_striker": dict(cadence_spm=160, duty_factor=0.31, speed_mps=3.0, foot_strike_angle_deg=16,
-                         overstride_cm=22, trunk_lean_deg=2, vertical_oscillation_cm=10.0, min_knee_flexion_deg=12),
-    "midfoot": dict(cadence_spm=172, duty_factor=0.30, speed_mps=3.3, foot_strike_angle_deg=3,
-                    overstride_cm=12, trunk_lean_deg=6, vertical_oscillation_cm=8.0),
-    "pose_forefoot": dict(cadence_spm=184, duty_factor=0.27, speed_mps=3.0, foot_strike_angle_deg=-7,
-                          overstride_cm=4, trunk_lean_deg=8, vertical_oscillation_cm=6.0, min_knee_flexion_deg=16),
-    "fast_forefoot": dict(cadence_spm=190, duty_factor=0.25, speed_mps=4.5, foot_strike_angle_deg=-4,
-                          overstride_cm=8, trunk_lean_deg=5, vertical_oscillation_cm=7.0, height_cm=182),
-}
 COLUMNS = ["ic_s", "to_s", "cadence_spm", "ground_contact_ms", "flight_ms", "duty_factor_pct", "pull_ms",
            "foot_strike_angle_deg", "overstride_cm", "shin_angle_deg", "knee_flexion_ic_deg", "lean_deg",
            "alignment_deg", "trunk_lean_deg", "fall_angle_deg", "vertical_oscillation_cm", "step_length_cm",

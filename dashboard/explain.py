@@ -7,17 +7,11 @@ from __future__ import annotations
 
 import math
 
-from engine.metrics import BAND_MEANING, BANDS, Metric, lookup
+from engine.metrics import BAND_MEANING, BANDS, Metric, find
 
 BETTER_WORDS = {"higher": "higher is better", "lower": "lower is better", "closer_to_zero": "closer to 0 is better",
                 "none": "no better direction: descriptive"}
 
-
-def _metric(name: str) -> Metric | None:
-    try:
-        return lookup(name)
-    except KeyError:
-        return None
 
 
 def unit_text(m: Metric) -> str:
@@ -26,7 +20,7 @@ def unit_text(m: Metric) -> str:
 
 def band_legend(name: str) -> str:
     """``purple < 218 ms (above the 95th percentile of runners) · blue 218–248 ms ...``, or ''."""
-    m = _metric(name)
+    m = find(name)
     if m is None or name not in BANDS:
         return ""
     parts = []
@@ -39,7 +33,7 @@ def band_legend(name: str) -> str:
 
 def help_text(name: str) -> str:
     """Everything a card or a column header says about a metric (Markdown)."""
-    m = _metric(name)
+    m = find(name)
     if m is None:
         return name
     lines = [f"**{m.label[0].upper()}{m.label[1:]}** ({m.unit}). {m.definition}"]
@@ -85,7 +79,7 @@ def reading(name: str, value: float | None) -> str:
 
 def change_reading(name: str, before: float, after: float) -> str:
     """Where a change of a signed metric could read wrongly, say plainly where it stands after."""
-    m = _metric(name)
+    m = find(name)
     if m is None or not (math.isfinite(before) and math.isfinite(after)):
         return ""
     if name == "lean_deg" and after < 0:

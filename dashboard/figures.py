@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from engine.compare import base_verdict
-from engine.metrics import BANDS, CARDS, LAP_COLUMNS, RECORD_CHARTS, TIMELINE, Metric, band_of, lookup
+from engine.metrics import BANDS, CARDS, LAP_COLUMNS, RECORD_CHARTS, TIMELINE, band_of, find, lookup
 from engine.metrics import label as registry_label
 
 SIDE_COLOURS = {"left": "#1f77b4", "right": "#d62728", "both": "#555555"}
@@ -28,16 +28,10 @@ BAND_COLOURS = {"purple": "#8e44ad", "blue": "#2e86de", "green": "#27ae60", "ora
 BAND_BADGES = {"purple": "violet", "blue": "blue", "green": "green", "orange": "orange", "red": "red"}
 
 
-def _metric(name: str) -> Metric | None:
-    try:
-        return lookup(name)
-    except KeyError:
-        return None
-
 
 def label(metric: str) -> str:
     """``"Cadence (spm)"`` for ``cadence_spm``."""
-    m = _metric(metric)
+    m = find(metric)
     if m is None:
         return metric.replace("_", " ")
     name = m.label[0].upper() + m.label[1:]
@@ -46,7 +40,7 @@ def label(metric: str) -> str:
 
 def metric_name(metric: str) -> str:
     """``"cadence (spm)"`` for ``cadence_spm``: the row name in comparison tables."""
-    m = _metric(metric)
+    m = find(metric)
     return registry_label(metric) if m is not None else metric
 
 
@@ -69,7 +63,7 @@ class Card:
 
 
 def _digits(metric: str) -> int:
-    m = _metric(metric)
+    m = find(metric)
     return m.digits if m is not None else 1
 
 
@@ -187,7 +181,7 @@ def change_figure(changes: pd.DataFrame) -> go.Figure:
         return fig
     names, x, lo, hi, colours, texts = [], [], [], [], [], []
     for _, c in changes.iterrows():
-        unit = lookup(c["metric"]).short_unit if _metric(c["metric"]) else ""
+        unit = lookup(c["metric"]).short_unit if find(c["metric"]) else ""
         d = _digits(c["metric"])
         names.append(metric_name(c["metric"]))
         x.append(c["diff"])
@@ -213,7 +207,7 @@ def change_figure(changes: pd.DataFrame) -> go.Figure:
 
 def verdict_arrow(metric: str) -> str:
     """How the metric is judged, for table captions."""
-    m = _metric(metric)
+    m = find(metric)
     return {"higher": "higher is better", "lower": "lower is better", "closer_to_zero": "closer to 0 is better"}.get(
         m.better if m else "none", "no better direction")
 

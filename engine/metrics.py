@@ -226,6 +226,14 @@ def lookup(name: str) -> Metric:
     raise KeyError(f"{name!r} is not a metric leanline defines")
 
 
+def find(name: str) -> Metric | None:
+    """The registry record of a column, or None for a column leanline does not define."""
+    try:
+        return lookup(name)
+    except KeyError:
+        return None
+
+
 def label(name: str) -> str:
     """``cadence (spm)``: the label with the short unit."""
     m = lookup(name)

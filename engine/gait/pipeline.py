@@ -383,8 +383,7 @@ def analyze_track(
     prep = prepare_track(track, settings)
     timed = time_contacts(prep, settings)
     warnings = prep.warnings + timed.warnings
-    # on a clean track, read the metrics off the unsmoothed landmarks: a 12 Hz low-pass blurs the
-    # foot's fast rotation just after contact by a degree or two
+    # clean tracks: metrics off the unsmoothed landmarks (a 12 Hz low-pass blurs the foot's roll at contact)
     points = prep.rf_raw if timed.info["clean"] else prep.rf
     offset, offset_source, n_flat = _foot_offset(points, timed, warnings)
     height_cm = height_cm or track.meta.get("height_cm")

@@ -96,6 +96,19 @@ class RunnerParams:
         return self.duty_factor * 2.0 * self.step_s
 
 
+#: Runner styles the engine sweeps: (cadence, duty factor, speed, strike angle, overstride, trunk lean, bob).
+STYLES: dict[str, dict] = {
+    "heel_striker": dict(cadence_spm=160, duty_factor=0.31, speed_mps=3.0, foot_strike_angle_deg=16,
+                         overstride_cm=22, trunk_lean_deg=2, vertical_oscillation_cm=10.0, min_knee_flexion_deg=12),
+    "midfoot": dict(cadence_spm=172, duty_factor=0.30, speed_mps=3.3, foot_strike_angle_deg=3,
+                    overstride_cm=12, trunk_lean_deg=6, vertical_oscillation_cm=8.0),
+    "pose_forefoot": dict(cadence_spm=184, duty_factor=0.27, speed_mps=3.0, foot_strike_angle_deg=-7,
+                          overstride_cm=4, trunk_lean_deg=8, vertical_oscillation_cm=6.0, min_knee_flexion_deg=16),
+    "fast_forefoot": dict(cadence_spm=190, duty_factor=0.25, speed_mps=4.5, foot_strike_angle_deg=-4,
+                          overstride_cm=8, trunk_lean_deg=5, vertical_oscillation_cm=7.0, height_cm=182),
+}
+
+
 @dataclass
 class SyntheticRun:
     params: RunnerParams
