@@ -41,9 +41,8 @@ st.markdown("**Garmin colour bands** (cadence, ground contact, vertical oscillat
             + " · ".join(f"{b}: {BAND_MEANING[b]}" for b in BAND_ORDER) + ".")
 st.header("Per contact", anchor="per-contact")
 st.caption("Clips, landmark files and IMU recordings: one row per ground contact.")
-for m in METRICS:
-    if "step" in m.rows:
-        _card(m)
+for m in sorted((m for m in METRICS if "step" in m.rows), key=lambda m: m.rank):   # form metrics first
+    _card(m)
 st.header("Watch records", anchor="watch-records")
 st.caption("FIT files from watches and pods: one row per record, the device's own values.")
 for m in (*[m for m in METRICS if m.rows == ("record",)], DEVELOPER_PATTERN):
