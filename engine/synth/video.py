@@ -45,6 +45,7 @@ class FigureStyle:
     floor: RGB = (95, 95, 100)
     far_shade: float = 0.72      # far-side limbs are drawn darker
     clutter: int = 6             # background boxes (doors, posters)
+    build: float = 1.0           # limb and trunk widths (a heavier or slimmer runner)
 
 
 STYLES = {
@@ -101,7 +102,7 @@ class FigureRenderer:
     def __init__(self, model: RunnerModel, pixel_map: PixelMap, style: FigureStyle, *, seed: int = 0):
         self.m, self.pm, self.style = model, pixel_map, style
         p = model.p
-        self.scale = pixel_map.px_per_m * model.h      # pixels per standing height
+        self.scale = pixel_map.px_per_m * model.h * style.build      # pixels per standing height, by build
         self.backdrop = _backdrop(p.image_width, p.image_height, pixel_map.ground_px, style, seed)
         # facing image-right shows the right side of the body: the right limbs are the near ones
         self.near = "right" if p.direction == "left_to_right" else "left"
@@ -172,6 +173,7 @@ def write_clip(
     crf: int = 20,
     seed: int = 0,
     follow: bool = False,
+    effect=None,
 ) -> SyntheticRun:
     """Render the synthetic runner of ``params`` to an H.264 .mp4 and return its truth.
 
@@ -180,6 +182,8 @@ def write_clip(
     follow : a camera that pans to follow an overground runner: the scene is drawn on a canvas as wide as
         the run, and each frame is the window centred on the runner's hips (smoothed), so the background
         moves across the picture while the runner stays near the middle. The truth is the run's own.
+    effect : a function applied to every RGB frame before encoding (blur, noise, light, lens: see
+        :mod:`engine.synth.looks`).
     rotate_display_deg : store the frames turned by this many degrees and tag the stream with the
         display rotation that turns them back (how phones store portrait clips), e.g. -90.
     """
@@ -195,6 +199,8 @@ def write_clip(
     else:
         renderer = FigureRenderer(model, PixelMap.for_run(model, t), style, seed=seed)
         frames = ((float(ti), renderer.draw(float(ti))) for ti in t)
+    if effect is not None:
+        frames = ((ti, effect(img)) for ti, img in frames)
     write_h264(path, frames, fps=p.fps, width=p.image_width, height=p.image_height, crf=crf,
                rotate_display_deg=rotate_display_deg)
     return run

@@ -1,0 +1,75 @@
+"""Video end to end across the synthetic runner's looks (``engine.synth.looks``): every clip is rendered,
+run through BlazePose and the gait engine, and scored against the exact truth, look by look.
+
+    uv run python benchmarks/sweep_looks.py [--looks studio portrait_30fps ...] [--styles heel_striker ...]
+
+Columns: contacts found of the truth's, extra contacts, share of ICs within one frame, strike class right,
+cadence error, median |error| of IC (ms), contact time (ms), lean, alignment (deg), overstride and vertical
+oscillation (cm). TUNING looks are for choosing numbers, HELD_OUT looks only for checking them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from engine.errors import LeanlineError  # noqa: E402
+from engine.sources import analyze  # noqa: E402
+from engine.synth.looks import HELD_OUT, LOOKS, TUNING, render  # noqa: E402
+from engine.synth.runner import STYLES, RunnerParams  # noqa: E402
+
+
+def score(look, style: str, folder: Path) -> dict:
+    params = RunnerParams(**STYLES[style], duration_s=6.0, first_contact_s=0.131)
+    run = render(look, params, folder / f"{look.name}_{style}.mp4")
+    p = run.params
+    row = {"look": look.name, "set": "tuning" if look in TUNING else "held out", "style": style, "fps": p.fps}
+    try:
+        res = analyze(folder / f"{look.name}_{style}.mp4", kind="video", height_cm=p.height_cm,
+                      treadmill_speed_kmh=p.speed_mps * 3.6 if p.treadmill and not look.follow else None)
+    except LeanlineError as exc:
+        return {**row, "refused": str(exc)[:60]}
+    est, truth = res.rows, run.truth[(run.truth.ic_s > 0.25) & (run.truth.to_s < p.duration_s - 0.25)]
+    pairs = []
+    for _, t in truth.iterrows():
+        mine = est[est.side == t.side]
+        if len(mine):
+            j = (mine.ic_s - t.ic_s).abs().idxmin()
+            if abs(est.ic_s[j] - t.ic_s) <= 0.1:
+                pairs.append((t, est.loc[j]))
+    frame = 1.0 / p.fps
+    ic = np.array([e.ic_s - t.ic_s for t, e in pairs]) * 1000
+    err = {m: np.nanmedian([abs(e[m] - t[m]) for t, e in pairs]) for m in
+           ("ground_contact_ms", "lean_deg", "alignment_deg", "overstride_cm", "vertical_oscillation_cm")}
+    return {**row, "found": f"{len(pairs)}/{len(truth)}", "extra": max(0, len(est) - len(pairs) - 2),
+            "ic_1frame_%": 100 * float(np.mean(np.abs(ic) <= frame * 1000 + 1e-6)) if len(ic) else np.nan,
+            "strike_%": 100 * float(np.mean([e.foot_strike == t.foot_strike for t, e in pairs])) if pairs else np.nan,
+            "cadence_%": 100 * (res.summary["cadence_spm"]["median"] / truth.cadence_spm.median() - 1),
+            "ic_ms": float(np.median(np.abs(ic))) if len(ic) else np.nan, **err,
+            "overground": res.summary.get("overground")}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--looks", nargs="+", default=list(LOOKS))
+    ap.add_argument("--styles", nargs="+", default=["heel_striker", "pose_forefoot"])
+    args = ap.parse_args()
+    os.environ.setdefault("LEANLINE_CACHE_DIR", tempfile.mkdtemp(prefix="leanline-looks-cache-"))
+    with tempfile.TemporaryDirectory(prefix="leanline-looks-") as tmp:
+        rows = [score(LOOKS[name], style, Path(tmp)) for name in args.looks for style in args.styles]
+    table = pd.DataFrame(rows)
+    pd.set_option("display.width", 250, "display.max_columns", 30)
+    print(table.round(1).to_string(index=False))
+    print(f"\nlooks: {len(TUNING)} tuning, {len(HELD_OUT)} held out")
+
+
+if __name__ == "__main__":
+    main()
