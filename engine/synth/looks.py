@@ -38,7 +38,7 @@ class Look:
 
 
 def _effects(img: np.ndarray, look: Look, rng: np.random.Generator) -> np.ndarray:
-    out = img.astype(np.float32)
+    out: np.ndarray = img.astype(np.float32)
     if look.barrel_k:
         h, w = img.shape[:2]
         yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
