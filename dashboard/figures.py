@@ -181,7 +181,8 @@ def change_figure(changes: pd.DataFrame) -> go.Figure:
         return fig
     names, x, lo, hi, colours, texts = [], [], [], [], [], []
     for _, c in changes.iterrows():
-        unit = lookup(c["metric"]).short_unit if find(c["metric"]) else ""
+        m = find(c["metric"])
+        unit = m.short_unit if m else ""
         d = _digits(c["metric"])
         names.append(metric_name(c["metric"]))
         x.append(c["diff"])

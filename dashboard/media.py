@@ -100,18 +100,26 @@ def frame_at(stored: StoredSession, t: float, *, max_side_px: int = 960, crop: b
 BROWSER_CODECS = ("h264", "vp8", "vp9", "av1")
 
 
+@lru_cache(maxsize=16)
+def _probe(path: str, mtime_ns: int):
+    """A clip's probe, once per file (the Compare and Session pages ask on every re-run)."""
+    from engine.pose.video import probe
+
+    return probe(path)
+
+
 def review_clip(stored: StoredSession, set_media) -> Path | None:
     """A clip the browser plays inline: the stored clip when it is small and H.264/VP9, else a 640-pixel
     H.264 copy made once and kept with the session (``set_media(session_id, role, path)``)."""
     from dashboard.player import MAX_INLINE_MB
-    from engine.pose.video import iter_frames, probe, write_h264
+    from engine.pose.video import write_h264
 
     video = stored.media.get("video")
     if video is None:
         return None
     if "review" in stored.media:
         return stored.media["review"]
-    info = probe(video)
+    info = _probe(str(video), video.stat().st_mtime_ns)
     if video.stat().st_size <= MAX_INLINE_MB * 2**20 and info.codec in BROWSER_CODECS:
         return video
     f = min(1.0, 640 / max(info.width, info.height))

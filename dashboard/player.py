@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -57,9 +58,14 @@ def _contacts(rows: pd.DataFrame) -> list[dict]:
     return out
 
 
+@lru_cache(maxsize=3)       # two side by side and one on the Session page
+def _data_uri(path: str, mtime_ns: int) -> str:
+    """The clip as a data URI, encoded once per file (pages re-run on every click)."""
+    return "data:video/mp4;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
+
+
 def clip_payload(view: ClipView) -> dict:
-    data = base64.b64encode(view.video.read_bytes()).decode("ascii")
-    return {"name": view.name, "src": f"data:video/mp4;base64,{data}", "fps": view.fps,
+    return {"name": view.name, "src": _data_uri(str(view.video), view.video.stat().st_mtime_ns), "fps": view.fps,
             "w": view.track.image_width or 1280, "h": view.track.image_height or 720,
             "pts": _points(view.track), "contacts": _contacts(view.rows)}
 

@@ -21,7 +21,6 @@ import pandas as pd  # noqa: E402
 
 from dashboard import explain, figures  # noqa: E402
 from dashboard.report import frames_shown  # noqa: E402
-from engine.metrics import lookup  # noqa: E402
 from engine.store import StoredKeyFrame, StoredSession  # noqa: E402
 
 _CSS = """
@@ -133,16 +132,8 @@ def _table(rows: pd.DataFrame) -> str:
         if pd.api.types.is_float_dtype(shown[c]):
             digits = 2 if c.endswith("_s") else 1
             shown[c] = shown[c].map(lambda v, d=digits: "" if pd.isna(v) else f"{v:.{d}f}")
-    shown.columns = [_short(c) for c in shown.columns]
+    shown.columns = [figures.metric_name(c) for c in shown.columns]
     return shown.to_html(index=False, escape=True, na_rep="")
-
-
-def _short(column: str) -> str:
-    try:
-        m = lookup(column)
-    except KeyError:
-        return column
-    return f"{m.label} ({m.short_unit})" if m.short_unit else m.label
 
 
 def _document(title: str, body: str) -> bytes:

@@ -78,6 +78,20 @@ def block_bootstrap_indices(n: int, *, n_boot: int, block_len: int, rng: np.rand
     return idx[:, :n]
 
 
+def _boot_medians(values: np.ndarray, *, n_boot: int, block_len: int, rng: np.random.Generator) -> np.ndarray:
+    """Medians of ``n_boot`` moving-block resamples of ``values`` (float32: half the memory traffic of the
+    (n_boot, n) resample matrix, and medians lose nothing)."""
+    idx = block_bootstrap_indices(len(values), n_boot=n_boot, block_len=block_len, rng=rng)
+    return np.median(values.astype(np.float32)[idx], axis=1)
+
+
+def _interval(boot: np.ndarray, confidence: float) -> tuple[float, float]:
+    """The percentile interval of a bootstrap distribution."""
+    tail = (1.0 - confidence) / 2.0 * 100.0
+    lo, hi = np.percentile(boot, [tail, 100.0 - tail])
+    return float(lo), float(hi)
+
+
 def cliffs_delta(a: np.ndarray, b: np.ndarray) -> float:
     """P(b > a) − P(b < a) over all pairs, from ranks (O((n+m) log(n+m)))."""
     a = np.sort(np.asarray(a, float))
@@ -138,12 +152,9 @@ def compare_values(
     if len(a) < 2 or len(b) < 2:
         return None
     rng = np.random.default_rng(seed)
-    ia = block_bootstrap_indices(len(a), n_boot=n_boot, block_len=block_len, rng=rng)
-    ib = block_bootstrap_indices(len(b), n_boot=n_boot, block_len=block_len, rng=rng)
-    # float32 halves the memory traffic of the (n_boot, n) resample matrices; medians lose nothing
-    boot = (np.median(b.astype(np.float32)[ib], axis=1) - np.median(a.astype(np.float32)[ia], axis=1)).astype(float)
-    tail = (1.0 - confidence) / 2.0 * 100.0
-    lo, hi = np.percentile(boot, [tail, 100.0 - tail])
+    boot_a = _boot_medians(a, n_boot=n_boot, block_len=block_len, rng=rng)
+    boot = (_boot_medians(b, n_boot=n_boot, block_len=block_len, rng=rng) - boot_a).astype(float)
+    lo, hi = _interval(boot, confidence)
     ma, mb = float(np.median(a)), float(np.median(b))
     clear = bool(lo > 0 or hi < 0) and not (uncertainty is not None and abs(mb - ma) <= uncertainty)
     delta = cliffs_delta(a, b)
@@ -188,10 +199,8 @@ def median_interval(values: np.ndarray, *, n_boot: int = 500, block_len: int = 1
     v = v[np.isfinite(v)]
     if len(v) < 2:
         return (float(v[0]) if len(v) else float("nan")), float("nan"), float("nan")
-    idx = block_bootstrap_indices(len(v), n_boot=n_boot, block_len=block_len, rng=np.random.default_rng(seed))
-    boot = np.median(v.astype(np.float32)[idx], axis=1)
-    tail = (1.0 - confidence) / 2.0 * 100.0
-    lo, hi = np.percentile(boot, [tail, 100.0 - tail])
+    boot = _boot_medians(v, n_boot=n_boot, block_len=block_len, rng=np.random.default_rng(seed))
+    lo, hi = _interval(boot, confidence)
     return float(np.median(v)), float(lo), float(hi)
 
 
@@ -265,6 +274,15 @@ def engines_differ(results: list[AnalysisResult]) -> bool:
 ENGINE_CAVEAT = " (engines differ)"
 
 
+def compare_pair(before: AnalysisResult, after: AnalysisResult, *, seed: int = 0) -> pd.DataFrame:
+    """:func:`compare_results`, with every verdict marked ``(engines differ)`` when the two were analysed by
+    different engines."""
+    changes = compare_results(before, after, seed=seed)
+    if engines_differ([before, after]):
+        changes["verdict"] = changes["verdict"] + ENGINE_CAVEAT
+    return changes
+
+
 def compare_many(results: list[AnalysisResult], names: list[str], *, seed: int = 0) -> dict[str, Any]:
     """The Compare page's statistics for scripts: the first result is the baseline, each later one is
     compared with it. Verdicts carry ``(engines differ)`` when the two were analysed by different engines."""
@@ -278,10 +296,8 @@ def compare_many(results: list[AnalysisResult], names: list[str], *, seed: int =
         "comparisons": [],
     }
     for name, other in zip(names[1:], results[1:]):
-        changes = compare_results(results[0], other, seed=seed)
+        changes = compare_pair(results[0], other, seed=seed)
         differ = engines_differ([results[0], other])
-        if differ:
-            changes["verdict"] = changes["verdict"] + ENGINE_CAVEAT
         metrics = [{"metric": c["metric"], "label": _name_unit(c["metric"])[0], "unit": _name_unit(c["metric"])[1],
                     **{k: c[k] for k in changes.columns if k != "metric"}} for _, c in changes.iterrows()]
         summary = plain_summary(changes)

@@ -45,9 +45,10 @@ def seed_samples(lib: Library, samples_dir: str | Path) -> list[int]:
         return []
     manifest = _manifest(samples_dir)
     athlete, minutes = manifest["athlete"], float(manifest.get("watch_minutes", 0.0))
+    runs = {s["name"]: _params(samples_dir, s["name"]) for s in manifest["sessions"]}
     ids = []
     for s in manifest["sessions"]:
-        params, watch = _params(samples_dir, s["name"]), samples_dir / f"{s['name']}_watch.fit"
+        params, watch = runs[s["name"]], samples_dir / f"{s['name']}_watch.fit"
         if watch.is_file():
             job = ingest(watch, kind="fit")
             title = f"Watch: treadmill {params.get('speed_mps', 0.0) * 3.6:.1f} km/h, {minutes:.0f} min"
@@ -55,7 +56,7 @@ def seed_samples(lib: Library, samples_dir: str | Path) -> list[int]:
                                         session_date=s["date"], tags=["sample", "watch"], source_name=watch.name,
                                         height_cm=params.get("height_cm"), key_frames=job.key_frames, media=job.media))
     for s in manifest["sessions"]:
-        params = _params(samples_dir, s["name"])
+        params = runs[s["name"]]
         pose, clip = samples_dir / f"{s['name']}_pose.csv", samples_dir / f"{s['name']}.mp4"
         if not pose.is_file():
             continue

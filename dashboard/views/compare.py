@@ -9,8 +9,7 @@ from dashboard import explain, figures, media, player, printable, report, state
 from engine.compare import (
     DEFAULT_METRICS,
     base_verdict,
-    compare_results,
-    engines_differ,
+    compare_pair,
     foot_strike_shift,
     plain_summary,
     provenance_flags,
@@ -24,10 +23,7 @@ from engine.store import Library, StoredSession
 @st.cache_data(show_spinner="Bootstrapping the confidence intervals ...", max_entries=32)
 def _changes(base_key: tuple, other_key: tuple, _base, _other) -> pd.DataFrame:
     """The statistics of one pair, cached by the sessions' ids and stored times (edits keep them)."""
-    changes = compare_results(_base.result, _other.result)
-    if engines_differ([_base.result, _other.result]):
-        changes["verdict"] = changes["verdict"] + " (engines differ)"
-    return changes
+    return compare_pair(_base.result, _other.result)
 
 
 def _short(s: StoredSession) -> str:

@@ -14,7 +14,6 @@ import streamlit as st
 from dashboard import explain, figures, media, player, printable, report, state
 from engine.errors import LeanlineError
 from engine.ingest import reanalyze
-from engine.metrics import lookup
 from engine.notices import code_of
 from engine.render import overlay_video
 from engine.store import Library, StoredSession
@@ -247,13 +246,6 @@ def _annotated_video(lib: Library, stored: StoredSession, rows: pd.DataFrame) ->
             st.rerun()
 
 
-def _column_label(c: str) -> str:
-    try:
-        return figures.metric_name(c) if lookup(c) else c
-    except KeyError:
-        return c
-
-
 def _table(lib: Library, stored: StoredSession, rows: pd.DataFrame, notes: dict) -> None:
     st.subheader("Per-step table" if stored.result.row_unit == "step" else "Records")
     table = rows.copy()
@@ -267,8 +259,8 @@ def _table(lib: Library, stored: StoredSession, rows: pd.DataFrame, notes: dict)
         numeric = pd.api.types.is_float_dtype(table[c])
         fmt = "%.3f" if c.endswith("_s") else "%.1f"
         help_text = explain.help_text(c)
-        config[c] = (st.column_config.NumberColumn(_column_label(c), format=fmt, help=help_text) if numeric
-                     else st.column_config.TextColumn(_column_label(c), help=help_text))
+        config[c] = (st.column_config.NumberColumn(figures.metric_name(c), format=fmt, help=help_text) if numeric
+                     else st.column_config.TextColumn(figures.metric_name(c), help=help_text))
     st.dataframe(table, width="stretch", hide_index=True, key="rows_table", column_config=config)
     c1, c2, c3, _ = st.columns([1, 1, 1, 2])
     c1.download_button("Download CSV", data=rows.to_csv(index=False).encode(), mime="text/csv",

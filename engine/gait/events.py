@@ -242,9 +242,8 @@ class ContactDetector:
         # ... and only while that landmark is still down (the heel lifts long before toe-off)
         hi = start + self._still_down(foot.heel[start:hi] if on_heel else foot.toe[start:hi], rise=0.5 * fit.tol)
         # the threshold is crossed before the landing and after the lift-off: search beyond it
-        idx = np.arange(foot.low.size, dtype=float)
-        return _refine(idx[lo:hi], first[lo:hi], start - 2.0, min(start + fit.search, stop - 1.0), rising=False,
-                       quadratic=fit.quad, rough=fit.rough)
+        return _refine(np.arange(lo, hi, dtype=float), first[lo:hi], start - 2.0,
+                       min(start + fit.search, stop - 1.0), rising=False, quadratic=fit.quad, rough=fit.rough)
 
     def _lift_off(self, foot: _Foot, start: int, stop: int, fit: _Fit) -> float:
         """TO of the stance run [start, stop): the hinge corner of the toe (or the sole's front edge) leaving."""
@@ -257,9 +256,9 @@ class ContactDetector:
         fit_tol = (self.lift_off_fit_tol if fit.quad and not fit.rough else WIDE_LIFT_OFF_FIT_TOL) * fit.tol
         high = np.flatnonzero(~(foot.toe[end:hi] < fit_tol))
         hi = end + int(high[0]) + 1 if high.size else hi
-        idx = np.arange(n, dtype=float)
-        return _refine(idx[lo:hi], foot.raw_toe[lo:hi], max(end - fit.search, start + 1.0), end + 2.0, rising=True,
-                       quadratic=fit.quad, rough=fit.rough, from_rest=self.lift_off_from_rest and not fit.rough)
+        return _refine(np.arange(lo, hi, dtype=float), foot.raw_toe[lo:hi], max(end - fit.search, start + 1.0),
+                       end + 2.0, rising=True, quadratic=fit.quad, rough=fit.rough,
+                       from_rest=self.lift_off_from_rest and not fit.rough)
 
     @staticmethod
     def _still_down(h: np.ndarray, *, rise: float) -> int:

@@ -151,7 +151,7 @@ def analyze(
     if src.kind == "fit":
         from engine.sources.fit import analyze_fit
 
-        return analyze_fit(src.fit, path=path, sha256=src.sha256, source=source)
+        return analyze_fit(src.fit, source=source)
     if src.kind == "imu":
         from engine.gait.imu import analyze_imu
         from engine.sources.imu import PLACEMENTS

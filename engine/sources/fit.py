@@ -23,6 +23,7 @@ from engine.gait.uncertainty import add_uncertainty
 from engine.model import AnalysisResult
 from engine.notices import Notice
 from engine.provenance import engine_info
+from engine.sources.text import read_file
 
 #: FIT record field -> (column, factor)
 _RECORD_FIELDS = {
@@ -83,10 +84,7 @@ READERS = ("auto", "sdk", "fitdecode")
 
 
 def _decode(path: Path, reader: str = "auto") -> tuple[dict, list[str]]:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise BadInputError(f"cannot read {path.name}: {exc.strerror or exc}") from None
+    data = read_file(path)
     from garmin_fit_sdk import Decoder, Stream
 
     if len(data) < 12 or not Decoder(Stream.from_byte_array(bytearray(data))).is_fit():
@@ -213,10 +211,9 @@ def read_fit_records(path: str | Path, *, reader: str = "auto") -> FitRecords:
     return FitRecords(frame=frame, start=t0.isoformat(), legs=legs, laps=laps, warnings=warnings)
 
 
-def analyze_fit(records: FitRecords, *, path: str | Path = "", sha256: str = "",
-                source: dict | None = None) -> AnalysisResult:
+def analyze_fit(records: FitRecords, *, source: dict | None = None) -> AnalysisResult:
     """A watch file's result: its records as rows (the device's own values), their summary, and whether the
-    file has running dynamics at all."""
+    file has running dynamics at all; ``source`` is what the file is (path, hash ...)."""
     frame, warnings = records.frame, list(records.warnings)
     missing = [c for c in DYNAMICS if c not in frame.columns or frame[c].notna().sum() == 0]
     if len(missing) == len(DYNAMICS):
@@ -225,7 +222,7 @@ def analyze_fit(records: FitRecords, *, path: str | Path = "", sha256: str = "",
                         "no running dynamics (vertical oscillation, ground contact, step length) in this file; "
                         f"it has {', '.join(have)}"))
     return AnalysisResult(
-        source={"path": str(path), "kind": "fit", "sha256": sha256, **(source or {}), "fps": None,
+        source={"kind": "fit", **(source or {}), "fps": None,
                 "duration_s": float(frame.time_s.iloc[-1]), "samples": int(len(frame)),
                 "start": records.start, "legs": records.legs, "laps": records.laps},
         engine=engine_info(), rows=frame, settings={}, row_unit="record",
@@ -235,7 +232,8 @@ def analyze_fit(records: FitRecords, *, path: str | Path = "", sha256: str = "",
 
 def read_fit(path: str | Path, *, sha256: str = "", reader: str = "auto", source: dict | None = None) -> AnalysisResult:
     """Read and analyse a FIT file in one call (:func:`read_fit_records` then :func:`analyze_fit`)."""
-    return analyze_fit(read_fit_records(path, reader=reader), path=path, sha256=sha256, source=source)
+    return analyze_fit(read_fit_records(path, reader=reader),
+                       source={"path": str(path), "sha256": sha256, **(source or {})})
 
 
 def _running_legs(runs: list[dict], ts: pd.Series) -> tuple[np.ndarray, list[dict], list[tuple]]:

@@ -24,7 +24,7 @@ import pandas as pd
 
 from engine.errors import BadInputError
 from engine.notices import Notice
-from engine.sources.text import decode_text
+from engine.sources.text import decode_text, read_file
 
 G = 9.80665
 PLACEMENTS = ("waist", "foot", "wrist")
@@ -377,7 +377,7 @@ def _zip_table(path: Path) -> pd.DataFrame:
     return df if df is not None else _read_table(next(iter(files.values())), name)
 
 
-def _bounded_read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> bytes:
+def _bounded_read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> bytearray:
     out = bytearray()
     with zf.open(info) as fh:
         while chunk := fh.read(1 << 20):
@@ -385,7 +385,7 @@ def _bounded_read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> byte
             if len(out) > MAX_UNZIPPED_BYTES:
                 raise BadInputError(f"{name}: {info.filename} inflates to more than "
                                     f"{MAX_UNZIPPED_BYTES / 2**20:.0f} MB, more than leanline reads from a zip")
-    return bytes(out)
+    return out
 
 
 def read_imu(path: str | Path, *, acc_unit: str = "auto", time_unit: str = "auto",
@@ -401,10 +401,7 @@ def read_imu(path: str | Path, *, acc_unit: str = "auto", time_unit: str = "auto
     if path.suffix.lower() == ".zip":
         df = _zip_table(path)
     else:
-        try:
-            text = decode_text(path.read_bytes(), name)
-        except OSError as exc:
-            raise BadInputError(f"cannot read {name}: {exc.strerror or exc}") from None
+        text = decode_text(read_file(path), name)
         df = _geneactiv(text, name) if text.startswith("Device Type,GENEActiv") else _read_table(text, name)
     sig = signal_from_table(df, name=name, acc_unit=acc_unit, time_unit=time_unit, rate_hz=rate_hz)
     sig.meta["format"] = "zip" if path.suffix.lower() == ".zip" else "csv"

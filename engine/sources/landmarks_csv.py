@@ -19,7 +19,7 @@ import pandas as pd
 
 from engine.errors import BadInputError
 from engine.model import LANDMARK_NAMES, REQUIRED_LANDMARKS, TRACK_META_KEYS, LandmarkTrack, time_problems
-from engine.sources.text import decode_text
+from engine.sources.text import decode_text, read_file
 
 _NUMERIC_META = {"image_width": int, "image_height": int, "fps": float, "height_cm": float}
 
@@ -53,10 +53,7 @@ def read_landmark_csv(path: str | Path) -> LandmarkTrack:
         non-numeric cells, or time that does not increase.
     """
     path = Path(path)
-    try:
-        text = decode_text(path.read_bytes(), path.name)
-    except OSError as exc:
-        raise BadInputError(f"cannot read landmark CSV {path.name}: {exc.strerror or exc}") from None
+    text = decode_text(read_file(path, what="landmark CSV "), path.name)
     if not text.strip():
         raise BadInputError(f"landmark CSV {path.name} is empty")
     meta = _read_header(text)

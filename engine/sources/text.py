@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from engine.errors import BadInputError
 
 
-def decode_text(data: bytes, name: str) -> str:
+def read_file(path: Path, *, what: str = "") -> bytes:
+    """A file's bytes, or a reason a person can act on (permission denied, a disk error ...); ``what`` names
+    the kind of file in the message (``"landmark CSV "``)."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise BadInputError(f"cannot read {what}{path.name}: {exc.strerror or exc}") from None
+
+
+def decode_text(data: bytes | bytearray, name: str) -> str:
     """A text file's bytes as text: UTF-8 (with or without BOM), UTF-16 with a BOM (Windows exports),
     else Latin-1 (every byte is a character, so a stray byte never stops the read)."""
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):

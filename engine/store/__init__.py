@@ -132,12 +132,16 @@ def _version_and_tables(con: sqlite3.Connection) -> tuple[int, set[str]]:
     return version, {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
+def _read_only(db_path: Path) -> LibraryError:
+    return LibraryError(f"the library {db_path} is read-only; make it writable, or set LEANLINE_DATA_DIR "
+                        "to another folder")
+
+
 def _library_error(exc: sqlite3.DatabaseError, db_path: Path) -> LibraryError:
     """A SQLite failure as a reason a person can act on."""
     text = str(exc)
     if "readonly" in text or "read-only" in text:
-        return LibraryError(f"the library {db_path} is read-only; make it writable, or set LEANLINE_DATA_DIR "
-                            "to another folder")
+        return _read_only(db_path)
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return LibraryError(f"the library file {db_path} is damaged ({text}); move it away (a new library is "
                             "made in its place) or restore it from a backup such as library.sqlite.v1.bak")
@@ -248,8 +252,7 @@ class Library:
                                "set LEANLINE_DATA_DIR to a folder you can write") from None
         if self.db_path.exists() and not os.access(self.db_path, os.R_OK | os.W_OK) or not os.access(
                 self.data_dir, os.W_OK):
-            raise LibraryError(f"the library {self.db_path} is read-only; make it writable, or set "
-                               "LEANLINE_DATA_DIR to another folder")
+            raise _read_only(self.db_path)
         self._open_schema()
         self.sweep()
 
@@ -263,8 +266,8 @@ class Library:
                 con.execute("PRAGMA journal_mode=WAL")
                 con.execute("BEGIN IMMEDIATE")       # one process creates or migrates; the others wait
                 try:
-                    tables = _version_and_tables(con)[1]
-                    version = self._check_version(*_version_and_tables(con))
+                    version, tables = _version_and_tables(con)
+                    version = self._check_version(version, tables)
                     if version < SCHEMA_VERSION and tables:
                         con.execute("ROLLBACK")
                         self._backup(version)
