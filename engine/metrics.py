@@ -144,7 +144,8 @@ METRICS: tuple[Metric, ...] = (
            bands=(("purple", -INF, 6.1), ("blue", 6.1, 7.45), ("green", 7.45, 8.65), ("orange", 8.65, 10.15),
                   ("red", 10.15, INF)), reference=_GARMIN, rank=4, shown=frozenset({_REC, _CARD, _CMP})),
     Metric("event_method", "–", "event timing", "How this contact's IC and TO were timed: landmark_heights (the "
-           "heel and toe landmarks reach ground level), sole_edges (the sole's back and front edges, found from "
+           "heel and toe landmarks reach ground level), sole_pixels (the shoes' bottom edges seen in the video's "
+           "pixels reach ground level), sole_edges (the sole's back and front edges, found from "
            "the foot's rolls), fore_aft_extremes (the foot's forward-backward extremes, Zeni 2008, on tracks "
            "too noisy for heights) or steady_lag (each foot's fore-aft extreme plus its typical lag, on jittery "
            "tracks); imu for sensor rows.", summarised=False, digits=0),

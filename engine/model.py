@@ -30,6 +30,12 @@ LANDMARK_NAMES: tuple[str, ...] = (
 
 SIDES: tuple[str, str] = ("left", "right")
 
+#: The soles' bottom line below the heel and foot-index points, measured in the pixels
+#: (:mod:`engine.pose.soles`): a video track carries them where the sole was seen.
+SOLE_POINTS: tuple[str, ...] = tuple(f"{side}_sole_{end}" for side in SIDES for end in ("rear", "front"))
+#: Every point a track may carry.
+TRACK_POINTS: tuple[str, ...] = LANDMARK_NAMES + SOLE_POINTS
+
 #: Landmarks the metrics need; a track without any of them is rejected.
 REQUIRED_LANDMARKS: tuple[str, ...] = tuple(
     f"{side}_{part}"
@@ -86,7 +92,7 @@ def _name_problems(names: tuple[str, ...]) -> list[str]:
     missing = [m for m in REQUIRED_LANDMARKS if m not in names]
     if missing:
         problems.append("missing landmarks: " + ", ".join(missing))
-    unknown = [m for m in names if m not in LANDMARK_NAMES]
+    unknown = [m for m in names if m not in TRACK_POINTS]
     if unknown:
         problems.append("unknown landmark names: " + ", ".join(unknown))
     if len(set(names)) != len(names):

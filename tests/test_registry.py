@@ -130,7 +130,7 @@ def test_every_result_names_its_engine(two_results):
     assert {"gait.cutoff_hz", "gait.detector.contact_tol_leg",
             "repair.reject_outliers.k_sd"} <= set(engine["parameters"])
     assert {r["event_method"] for r in data["rows"]} <= {"landmark_heights", "sole_edges", "fore_aft_extremes",
-                                                          "steady_lag"}
+                                                          "steady_lag", "sole_pixels"}
 
 
 def test_compare_cli_gives_metric_rows(two_results):

@@ -37,7 +37,7 @@ from engine.model import REQUIRED_LANDMARKS, SIDES, AnalysisResult, LandmarkTrac
 from engine.notices import Notice, code_of
 from engine.provenance import engine_info
 
-MIN_CONTACTS = 4
+MIN_CONTACTS = 3
 #: Below this many steps a minute the feet's alternation is a walk (the same bound as for IMU data).
 MIN_RUNNING_SPM = 135.0
 #: Flat-foot heel->toe inclinations outside this range mean the heel never came down (or a bad track).
@@ -52,6 +52,10 @@ RUNNING_RHYTHM_SPM = 150.0
 MAX_RUN_OVERLAP_S = 0.08
 #: ``event_method`` of each contact: how its IC and TO were timed (see the strategies below).
 LANDMARK_HEIGHTS, SOLE_EDGES, FORE_AFT_EXTREMES = "landmark_heights", "sole_edges", "fore_aft_extremes"
+SOLE_PIXELS = "sole_pixels"
+#: A sole line measured in the pixels lies flat in mid-stance; one that leans more than this there is not the
+#: sole (a shadow, the belt's edge), and strike angles are taken from the landmarks instead.
+MAX_SOLE_FLAT_DEG = 2.0
 
 
 @dataclass(frozen=True)
@@ -220,7 +224,14 @@ def height_contacts(prep: PreparedTrack, settings: GaitSettings) -> TimedContact
 
     ++ exact on clean tracks (IC within a millisecond at 60-240 fps); -- pose jitter in the foot heights
     moves single events, and a half-hidden far foot can make contacts go missing (strategies 2 and 3).
+
+    A video track that carries the soles seen in the pixels (:mod:`engine.pose.soles`) is timed on their
+    heights instead (``sole_pixels``): they are the shoe's real bottom edge, steadier than the landmarks.
     """
+    if _has_pixel_soles(prep.rf):
+        (contacts, warnings, info), (heel_y, toe_y), raw = _detect(prep, settings)
+        contacts["event_method"] = SOLE_PIXELS
+        return _timed(contacts, warnings, info, heel_y, toe_y, raw)
     # a first look at the contacts on the heel and toe landmarks shows the rolls that locate the sole's
     # edges; the events are timed on the edges where found: the landmarks sit above and inside the shoe
     # and keep moving as it rolls after landing and before the toe leaves
@@ -238,10 +249,19 @@ def height_contacts(prep: PreparedTrack, settings: GaitSettings) -> TimedContact
     on_edges = {s: bool(found_edges and (edges[s].rear or edges[s].front)) for s in SIDES}
     if found_edges:
         info["sole_edges"] = {s: {"rear": e.rear, "front": e.front} for s, e in edges.items()}
+    contacts["event_method"] = [SOLE_EDGES if on_edges[s] else LANDMARK_HEIGHTS for s in contacts["side"]]
+    return _timed(contacts, warnings, info, heel_y, toe_y, raw)
+
+
+def _has_pixel_soles(points: dict[str, np.ndarray]) -> bool:
+    return all(f"{s}_sole_{end}" in points for s in SIDES for end in ("rear", "front"))
+
+
+def _timed(contacts, warnings, info, heel_y, toe_y, raw) -> TimedContacts:
+    """The detector's output as :class:`TimedContacts`, heights taken above each point's ground level."""
     levels = info["levels_px"]
     info["raw_heights"] = ({s: raw[0][s] - levels[s]["heel"] for s in SIDES},
                            {s: raw[1][s] - levels[s]["foot_index"] for s in SIDES})
-    contacts["event_method"] = [SOLE_EDGES if on_edges[s] else LANDMARK_HEIGHTS for s in contacts["side"]]
     return TimedContacts(contacts=contacts, info=info, warnings=warnings,
                          heel_h={s: heel_y[s] - levels[s]["heel"] for s in SIDES},
                          toe_h={s: toe_y[s] - levels[s]["foot_index"] for s in SIDES})
@@ -342,6 +362,35 @@ def _foot_offset(points: dict[str, np.ndarray], timed: TimedContacts, warnings: 
     return DEFAULT_FLAT_OFFSET_DEG, "default", n_flat
 
 
+def _timed_with_points(prep: PreparedTrack, settings: GaitSettings) -> tuple[TimedContacts, tuple, list[str]]:
+    """The contacts, the points the metrics are read on with their flat-foot offset, and warnings.
+
+    A track with the soles seen in the pixels is timed on them and its foot angles are read on them where
+    the sole line lies flat in mid-stance (within ``MAX_SOLE_FLAT_DEG``): a line that leans there is not
+    the sole (a shadow, the belt's edge or texture taken for shoe), and the track is timed and measured on
+    its landmarks instead. Clean tracks are measured on the unsmoothed points (a 12 Hz low-pass blurs the
+    foot's roll at contact).
+    """
+    timed = time_contacts(prep, settings)
+    points = prep.rf_raw if timed.info["clean"] else prep.rf
+    warnings: list[str] = []
+    if not _has_pixel_soles(points):
+        return timed, (points, *_foot_offset(points, timed, warnings)), warnings
+    soles = {**points, **{f"{s}_{lm}": points[f"{s}_sole_{end}"] for s in SIDES
+                          for lm, end in (("heel", "rear"), ("foot_index", "front"))}}
+    offset, source, n_flat = _foot_offset(soles, timed, [])
+    if source != "default" and abs(offset) <= MAX_SOLE_FLAT_DEG:
+        timed.info["soles"] = {"used": True, "flat_deg": offset}
+        return timed, (soles, offset, "flat mid-stance frames of the soles", n_flat), warnings
+    for part in (prep.rf, prep.rf_raw, prep.px):
+        for name in [n for n in part if "_sole_" in n]:
+            del part[name]
+    timed = time_contacts(prep, settings)
+    timed.info["soles"] = {"used": False, "flat_deg": offset if math.isfinite(offset) else None}
+    points = prep.rf_raw if timed.info["clean"] else prep.rf
+    return timed, (points, *_foot_offset(points, timed, warnings)), warnings
+
+
 def _length_scale(px: dict[str, np.ndarray], height_cm: float | None, world_px_per_cm: float | None,
                   warnings: list[str]) -> Scale | None:
     if height_cm:
@@ -381,11 +430,8 @@ def analyze_track(
     """
     settings = settings or GaitSettings()
     prep = prepare_track(track, settings)
-    timed = time_contacts(prep, settings)
-    warnings = prep.warnings + timed.warnings
-    # clean tracks: metrics off the unsmoothed landmarks (a 12 Hz low-pass blurs the foot's roll at contact)
-    points = prep.rf_raw if timed.info["clean"] else prep.rf
-    offset, offset_source, n_flat = _foot_offset(points, timed, warnings)
+    timed, (points, offset, offset_source, n_flat), strike_warnings = _timed_with_points(prep, settings)
+    warnings = prep.warnings + timed.warnings + strike_warnings
     height_cm = height_cm or track.meta.get("height_cm")
     scale = _length_scale(prep.px, height_cm, world_px_per_cm, warnings)
     belt = treadmill_speed_kmh / 3.6 if treadmill_speed_kmh else None
@@ -414,14 +460,18 @@ def analyze_track(
             "ground_tilt_deg": prep.tilt_deg if math.isfinite(prep.tilt_deg) else None,
             "sole_edges": timed.info.get("sole_edges"), "retimed_events": timed.info.get("retimed_events", 0),
             "event_methods": contacts["event_method"].value_counts().to_dict(),
+            "soles": timed.info.get("soles"),
         },
     )
 
 
 def _sole_heights(points: dict[str, np.ndarray], edges: dict[str, SoleEdges] | None):
-    """Per side, the heights of the foot's back and front contact points: the sole's edges where
-    ``edges`` knows them, the heel and foot_index landmarks otherwise."""
+    """Per side, the heights of the foot's back and front contact points: the soles seen in the pixels
+    where the track has them, else the sole's edges where ``edges`` knows them, else the heel and
+    foot_index landmarks."""
     rear, front = {}, {}
+    if _has_pixel_soles(points):
+        return ({s: points[f"{s}_sole_rear"][:, 1] for s in SIDES}, {s: points[f"{s}_sole_front"][:, 1] for s in SIDES})
     for s in ("left", "right"):
         e = (edges or {}).get(s)
         heel, toe = points[f"{s}_heel"], points[f"{s}_foot_index"]

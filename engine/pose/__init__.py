@@ -18,17 +18,18 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import NoPersonError
-from engine.model import LANDMARK_NAMES, LandmarkTrack
+from engine.model import LANDMARK_NAMES, SOLE_POINTS, LandmarkTrack
 from engine.notices import Notice
 from engine.pose.blazepose import PoseSettings
 from engine.pose.camera import cumulative_shift
 from engine.pose.extract import ProgressFn, RawPose, extract_pose
 from engine.pose.repair import keep_one_person, reject_outliers, repair_leg_swaps
 from engine.pose.scale import px_per_cm_from_world
+from engine.pose.soles import sole_points
 from engine.pose.video import VideoInfo
 
 #: Bump when the raw pose output for the same clip and settings would change.
-POSE_CACHE_VERSION = 3
+POSE_CACHE_VERSION = 4
 #: Below this share of frames with a person, the clip is refused.
 MIN_FOUND_SHARE = 0.2
 
@@ -58,7 +59,8 @@ def _save(raw: RawPose, path: Path) -> None:
         np.savez_compressed(tmp, time_s=raw.time_s, xy=raw.xy.astype(np.float32),
                             visibility=raw.visibility.astype(np.float32), world=raw.world.astype(np.float32),
                             info=json.dumps(asdict(raw.info)), region_of_interest=raw.region_of_interest,
-                            shift=raw.shift if raw.shift is not None else np.zeros((len(raw.time_s), 2)))
+                            shift=raw.shift if raw.shift is not None else np.zeros((len(raw.time_s), 2)),
+                            soles=raw.soles if raw.soles is not None else np.full((len(raw.time_s), 2, 2), np.nan))
         os.replace(tmp, path)   # atomic: a reader never sees half a cache entry
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -83,7 +85,7 @@ def _load(path: Path) -> RawPose | None:
                            xy=z["xy"].astype(float), visibility=z["visibility"].astype(float),
                            world=z["world"].astype(float),
                            region_of_interest=bool(z["region_of_interest"]) if "region_of_interest" in z else False,
-                           shift=z["shift"] if "shift" in z else None)
+                           shift=z["shift"] if "shift" in z else None, soles=z["soles"] if "soles" in z else None)
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -203,15 +205,22 @@ def video_track(
     meta: dict = {"source": f"BlazePose: {name}"}
     if raw.shift is not None and len(raw.shift) == n:
         meta["camera_shift_px"] = cumulative_shift(raw.shift)      # where the background has moved to
+    # the soles were measured on the pose model's sides: a frame whose legs were swapped back swaps them too
+    soles = None if raw.soles is None else np.where(swapped[:, None, None], raw.soles[:, ::-1], raw.soles)
+    soles_xy, sole_share = sole_points(xy, soles)
+    names: tuple[str, ...] = LANDMARK_NAMES
+    if soles_xy is not None:
+        xy, names = np.concatenate([xy, soles_xy], axis=1), LANDMARK_NAMES + SOLE_POINTS
+        vis = np.concatenate([vis, np.full((n, len(SOLE_POINTS)), np.nan)], axis=1)
     track = LandmarkTrack.from_arrays(
-        time_s=raw.time_s, xy=xy, names=LANDMARK_NAMES, visibility=vis, fps=fps,
+        time_s=raw.time_s, xy=xy, names=names, visibility=vis, fps=fps,
         image_width=raw.info.width, image_height=raw.info.height, meta=meta,
     )
     report = {
         "frames": n, "pose_found_share": share, "leg_swap_frames_repaired": int(swapped.sum()),
         "outlier_samples_removed": n_outliers, "identity_jumps": identity.jumps,
         "frames_dropped_other_person": identity.dropped_frames, "pose_from_cache": from_cache,
-        "region_of_interest": raw.region_of_interest, "pose_settings": (settings or PoseSettings()).get_params(),
+        "region_of_interest": raw.region_of_interest, "soles_measured": sole_share, "soles_used": soles_xy is not None, "pose_settings": (settings or PoseSettings()).get_params(),
         "rotation_deg": raw.info.rotation_deg, "codec": raw.info.codec,
         "decoded": {k: v for k, v in coverage.items() if k != "warning"},
     }

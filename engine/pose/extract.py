@@ -21,6 +21,7 @@ import numpy as np
 
 from engine.pose.blazepose import N_LANDMARKS, BlazePose, PoseSettings
 from engine.pose.camera import BackgroundFlow
+from engine.pose.soles import SoleFinder
 from engine.pose.video import VideoInfo, iter_frames, probe
 
 #: progress(frames_done, frames_total or 0 when unknown)
@@ -45,6 +46,7 @@ class RawPose:
     world: np.ndarray       # (T, 33, 3) metres, hip-centred
     region_of_interest: bool = False   # found in a crop that followed the moving runner
     shift: np.ndarray | None = None    # (T, 2) the background's shift since the frame before, pixels
+    soles: np.ndarray | None = None    # (T, 2, 2) sole heights below (left, right) x (heel, foot index), pixels
 
     @property
     def found_share(self) -> float:
@@ -57,7 +59,7 @@ def _empty(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             np.full((n, N_LANDMARKS, 3), np.nan))
 
 
-Span = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+Span = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def run_span(
@@ -72,15 +74,17 @@ def run_span(
     threaded: bool = True,
     crops: np.ndarray | None = None,
 ) -> Span:
-    """Pose for the frames in [start_s, end_s): times, xy, visibility, world, and the background's shift
-    since the frame before (:class:`engine.pose.camera.BackgroundFlow`; warm-up frames count as before).
+    """Pose for the frames in [start_s, end_s): times, xy, visibility, world, the background's shift
+    since the frame before (:class:`engine.pose.camera.BackgroundFlow`; warm-up frames count as before)
+    and the soles' heights (:class:`engine.pose.soles.SoleFinder`, which learns the background from the
+    warm-up frames too).
 
     ``crops``: per decoded frame an ``(x0, y0, x1, y1)`` box (pixels of the shrunk frame) that BlazePose is
     given instead of the whole frame, NaN for none (:func:`run_with_motion_roi`).
     """
     times: list[float] = []
-    xys, viss, worlds, shifts = [], [], [], []
-    flow = BackgroundFlow(info.width)
+    xys, viss, worlds, shifts, soles = [], [], [], [], []
+    flow, finder = BackgroundFlow(info.width), SoleFinder(info.width)
     with BlazePose(settings) as pose:
         for k, (t, rgb) in enumerate(iter_frames(path, start_s=max(0.0, start_s - warmup_s), end_s=end_s,
                                                  max_short_side_px=settings.max_short_side_px, threaded=threaded)):
@@ -98,18 +102,20 @@ def run_span(
                 xy, vis, world = out
                 xy = (xy + np.array([x0, y0])) * np.array([info.width / rgb.shape[1], info.height / rgb.shape[0]])
             shift, _ = flow.step(rgb, xy if out is not None else None)
+            sole = finder.step(rgb, xy if out is not None else None, shift)
             if t < start_s - 1e-6:
                 continue  # warm-up frame: the tracker saw it, the result is not ours
             times.append(t)
             shifts.append(shift)
+            soles.append(sole)
             xys.append(xy)
             viss.append(vis)
             worlds.append(world)
             if tick is not None:
                 tick(len(times))
     if not times:
-        return np.empty(0), *_empty(0), np.zeros((0, 2))
-    return np.array(times), np.stack(xys), np.stack(viss), np.stack(worlds), np.stack(shifts)
+        return np.empty(0), *_empty(0), np.zeros((0, 2)), np.zeros((0, 2, 2))
+    return np.array(times), np.stack(xys), np.stack(viss), np.stack(worlds), np.stack(shifts), np.stack(soles)
 
 
 #: How often a worker checks that the process that started it is still there.
@@ -259,22 +265,22 @@ def extract_pose(
 
     if n_spans == 1:
         tick = (lambda n: progress(n, total)) if progress else None
-        t, xy, vis, world, shift = run_span(path, info, settings, tick=tick)
+        t, xy, vis, world, shift, soles = run_span(path, info, settings, tick=tick)
     else:
         edges = span_edges(duration, n_spans, WARMUP_S)
         jobs = [(str(path), info, settings, float(edges[i]), float(edges[i + 1]),
                  WARMUP_S if i else 0.0, i) for i in range(n_spans)]
         parts = _run_spans(jobs, progress, total)
         t = np.concatenate([p[0] for p in parts])
-        xy, vis, world, shift = (np.concatenate([p[k] for p in parts]) for k in (1, 2, 3, 4))
+        xy, vis, world, shift, soles = (np.concatenate([p[k] for p in parts]) for k in (1, 2, 3, 4, 5))
         keep = np.concatenate([[True], np.diff(t) > 1e-9])   # spans meet exactly; guard anyway
-        t, xy, vis, world, shift = t[keep], xy[keep], vis[keep], world[keep], shift[keep]
-    raw = RawPose(info=info, time_s=t, xy=xy, visibility=vis, world=world, shift=shift)
+        t, xy, vis, world, shift, soles = t[keep], xy[keep], vis[keep], world[keep], shift[keep], soles[keep]
+    raw = RawPose(info=info, time_s=t, xy=xy, visibility=vis, world=world, shift=shift, soles=soles)
     if raw.found_share < ROI_BELOW_SHARE:
         # too small for BlazePose's detector in the whole frame? follow the moving runner with a crop
-        t, xy, vis, world, shift = run_with_motion_roi(path, info, settings)
+        t, xy, vis, world, shift, soles = run_with_motion_roi(path, info, settings)
         cropped = RawPose(info=info, time_s=t, xy=xy, visibility=vis, world=world, region_of_interest=True,
-                          shift=shift)
+                          shift=shift, soles=soles)
         if cropped.found_share > raw.found_share:
             raw = cropped
     if progress:

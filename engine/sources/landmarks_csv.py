@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import BadInputError
-from engine.model import LANDMARK_NAMES, REQUIRED_LANDMARKS, TRACK_META_KEYS, LandmarkTrack, time_problems
+from engine.model import LANDMARK_NAMES, REQUIRED_LANDMARKS, TRACK_META_KEYS, TRACK_POINTS, LandmarkTrack, time_problems
 from engine.sources.text import decode_text, read_file
 
 _NUMERIC_META = {"image_width": int, "image_height": int, "fps": float, "height_cm": float}
@@ -77,7 +77,7 @@ def track_from_frame(df: pd.DataFrame, *, meta: dict[str, Any] | None = None,
     missing = [m for m in REQUIRED_LANDMARKS if f"{m}_x" not in cols or f"{m}_y" not in cols]
     if missing:
         problems.append("missing landmarks (need <name>_x and <name>_y): " + ", ".join(missing))
-    names = [m for m in LANDMARK_NAMES if f"{m}_x" in cols and f"{m}_y" in cols]
+    names = [m for m in TRACK_POINTS if f"{m}_x" in cols and f"{m}_y" in cols]
     bad_types = []
     for c in df.columns:
         if c == "frame" or c == "time_s" or c.endswith(("_x", "_y", "_visibility")):

@@ -1,0 +1,137 @@
+"""Where the shoes' soles are: the lower edge of each foot's silhouette, from the pixels.
+
+BlazePose's heel and foot-index points sit inside the shoe and jitter by centimetres from frame to frame,
+which moves the contact events and the strike angle (a forefoot runner read as rearfoot). The pixels
+show the sole itself: against a still background the runner is foreground, and the lowest foreground
+pixel of each image column under a foot is the sole's bottom edge. A straight line fitted to those
+points (trimmed of the other foot and of stray pixels) is the sole line; its heights below the heel and
+the foot-index points replace those landmarks' heights, so the contact timing and the strike angle read
+the sole, not the inside of the shoe.
+
+The foreground is OpenCV's Gaussian-mixture background model (MOG2), learned as the clip plays, on the
+same shrunk frame the camera motion is measured on. On a treadmill the feet pass the same pixels every
+stride; the background ratio is set so that only the floor's dominant colour is background and a shoe
+that covers those pixels a third of the time stays foreground.
+
+Trade-offs, measured on the synthetic runner's looks (``benchmarks/sweep_looks.py``) and the real clips:
+++ heights of the sole to about a pixel of the shrunk frame, steadier than the landmarks, and a sole
+angle that needs no flat-foot calibration; ++ ~2 ms a frame; -- needs a still camera: while the
+background moves (a following or shaking phone) nothing is measured and the landmarks are kept;
+-- a shadow or a reflection under the shoe counts as shoe where the model does not mark it as shadow;
+-- where the two feet overlap in the image (mid-swing past the stance foot) the lower one is seen, so
+points far below a foot's own landmarks are not taken.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from engine.model import LANDMARK_NAMES
+
+#: Frames are shrunk to this shorter side for the background model (as for the camera's motion).
+WORK_SIDE_PX = 360
+#: The column range searched around a foot, beyond its heel and foot-index points, in foot lengths.
+SIDE_MARGIN_FOOT = 0.3
+#: How far below a foot's lower landmark its sole may be, in foot lengths.
+BELOW_FOOT = 0.6
+#: A frame whose background moved more than this (full-frame pixels) is not measured.
+MAX_SHIFT_PX = 1.0
+#: Fewer sole columns than this give no line.
+MIN_COLUMNS = 4
+#: MOG2: frames of history, variance threshold and the share of a pixel's history that is background.
+HISTORY, VAR_THRESHOLD, BACKGROUND_RATIO = 300, 16.0, 0.6
+
+_FEET = {side: tuple(LANDMARK_NAMES.index(f"{side}_{p}") for p in ("heel", "foot_index", "ankle"))
+         for side in ("left", "right")}
+
+
+class SoleFinder:
+    """Feed it the frames in order with BlazePose's landmarks; ``step`` returns, per foot (left, right), the
+    sole line's heights (full-frame image y) below the heel and the foot-index points, NaN where the sole
+    was not measured."""
+
+    def __init__(self, full_width: int) -> None:
+        self.full_width = full_width
+        self.model = cv2.createBackgroundSubtractorMOG2(history=HISTORY, varThreshold=VAR_THRESHOLD,
+                                                        detectShadows=True)
+        self.model.setBackgroundRatio(BACKGROUND_RATIO)
+
+    def step(self, rgb: np.ndarray, xy: np.ndarray | None, shift: np.ndarray | None = None) -> np.ndarray:
+        f = min(1.0, WORK_SIDE_PX / min(rgb.shape[:2]))
+        small = cv2.resize(rgb, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1.0 else rgb
+        fg = self.model.apply(small) == 255          # 127 marks shadow: not shoe
+        out = np.full((2, 2), np.nan)
+        moved = shift is not None and not (np.all(np.isfinite(shift)) and np.hypot(*shift) <= MAX_SHIFT_PX)
+        if xy is None or moved:
+            return out
+        to_full = self.full_width / small.shape[1]
+        for s, (heel_i, toe_i, ankle_i) in enumerate(_FEET.values()):
+            line = sole_line(fg, xy[heel_i] / to_full, xy[toe_i] / to_full, xy[ankle_i] / to_full)
+            if line is not None:
+                slope, icpt = line
+                out[s] = (slope * xy[[heel_i, toe_i], 0] / to_full + icpt) * to_full
+        return out
+
+
+def sole_line(fg: np.ndarray, heel: np.ndarray, toe: np.ndarray, ankle: np.ndarray) -> tuple[float, float] | None:
+    """``(slope, intercept)`` of the line ``y = slope x + intercept`` along the lowest foreground pixels of
+    the columns under one foot (mask pixels), or None where too few columns show one."""
+    if not (np.isfinite(heel).all() and np.isfinite(toe).all() and np.isfinite(ankle).all()):
+        return None
+    h, w = fg.shape
+    length = max(float(np.hypot(*(toe - heel))), 4.0)
+    x0 = int(max(0, min(heel[0], toe[0]) - SIDE_MARGIN_FOOT * length))
+    x1 = int(min(w - 1, max(heel[0], toe[0]) + SIDE_MARGIN_FOOT * length))
+    y0 = int(max(0, ankle[1]))
+    y1 = int(min(h - 1, max(heel[1], toe[1]) + BELOW_FOOT * length))
+    if x1 - x0 < MIN_COLUMNS or y1 - y0 < 2:
+        return None
+    window = fg[y0:y1 + 1, x0:x1 + 1]
+    seen = window.any(axis=0)
+    # a column whose foreground reaches the window's floor is not a sole (the other foot, or a background
+    # that moved): the sole lies above it
+    seen &= ~window[-1]
+    if seen.sum() < MIN_COLUMNS:
+        return None
+    bottom = y0 + window.shape[0] - 1 - np.argmax(window[::-1], axis=0)
+    xs = (x0 + np.flatnonzero(seen)).astype(float)
+    ys = bottom[seen].astype(float) + 0.5          # the pixel's lower edge
+    for _ in range(3):                             # trim what does not lie on the line
+        slope, icpt = np.polyfit(xs, ys, 1)
+        r = np.abs(ys - (slope * xs + icpt))
+        keep = r <= max(1.5, 2.5 * float(np.median(r)))
+        if keep.all() or keep.sum() < MIN_COLUMNS:
+            break
+        xs, ys = xs[keep], ys[keep]
+    return float(slope), float(icpt)
+
+
+def sole_points(xy: np.ndarray, soles: np.ndarray | None, *, min_share: float = 0.5) -> tuple[np.ndarray | None, dict]:
+    """The track's sole points (T, 4, 2), in :data:`engine.model.SOLE_POINTS` order, from the landmarks
+    ``xy`` (T, 33, 2) and the soles' heights (T, 2, 2): x of the heel and foot-index points, y of the sole
+    below them.
+
+    Frames without a measurement take the landmark's height moved by the median offset between sole and
+    landmark, so the height does not jump where the measurement drops out. Returns None where any of the
+    four was measured in fewer than ``min_share`` of the frames with landmarks (a following or shaking
+    camera, a background the runner cannot be told from), and the share measured per point.
+    """
+    shares: dict = {}
+    if soles is None or len(soles) != len(xy):
+        return None, shares
+    out = np.full((len(xy), 4, 2), np.nan)
+    for s, (side, idx) in enumerate(_FEET.items()):
+        for e, name in enumerate(("heel", "foot_index")):
+            x, y = xy[:, idx[e], 0], xy[:, idx[e], 1]
+            sole = soles[:, s, e]
+            has_landmark = np.isfinite(y)
+            ok = np.isfinite(sole) & has_landmark
+            shares[f"{side}_{name}"] = float(ok.sum() / max(has_landmark.sum(), 1))
+            if ok.sum() == 0:
+                continue
+            offset = float(np.median(sole[ok] - y[ok]))
+            out[:, 2 * s + e] = np.stack([x, np.where(ok, sole, y + offset)], axis=-1)
+    if not shares or min(shares.values()) < min_share:
+        return None, shares
+    return out, shares
