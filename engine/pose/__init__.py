@@ -220,7 +220,8 @@ def video_track(
         "frames": n, "pose_found_share": share, "leg_swap_frames_repaired": int(swapped.sum()),
         "outlier_samples_removed": n_outliers, "identity_jumps": identity.jumps,
         "frames_dropped_other_person": identity.dropped_frames, "pose_from_cache": from_cache,
-        "region_of_interest": raw.region_of_interest, "soles_measured": sole_share, "soles_used": soles_xy is not None, "pose_settings": (settings or PoseSettings()).get_params(),
+        "region_of_interest": raw.region_of_interest, "soles_measured": sole_share,
+        "soles_used": soles_xy is not None, "pose_settings": (settings or PoseSettings()).get_params(),
         "rotation_deg": raw.info.rotation_deg, "codec": raw.info.codec,
         "decoded": {k: v for k, v in coverage.items() if k != "warning"},
     }
