@@ -21,9 +21,17 @@ def test_walking_is_reported_as_not_running():
 
 
 def test_too_few_contacts_is_a_clear_message():
-    short = simulate(duration_s=0.9)
-    with pytest.raises(TooFewContactsError, match="at least 4"):
+    short = simulate(duration_s=0.6)
+    with pytest.raises(TooFewContactsError, match="at least 3"):
         analyze_track(short.track, height_cm=175)
+
+
+def test_three_contacts_are_analysed_with_a_warning():
+    short = simulate(duration_s=1.2)
+    res = analyze_track(short.track, height_cm=175)
+    assert 3 <= len(res.rows) < 6
+    assert "few_contacts" in res.to_dict()["warning_codes"]
+    assert res.summary["cadence_spm"]["median"] == pytest.approx(short.params.cadence_spm, rel=0.01)
 
 
 def test_short_gaps_are_bridged_and_long_gaps_drop_contacts(match):

@@ -38,6 +38,8 @@ from engine.notices import Notice, code_of
 from engine.provenance import engine_info
 
 MIN_CONTACTS = 3
+#: Fewer contacts than this are analysed with a warning: a summary of so few steps is rough.
+FEW_CONTACTS = 6
 #: Below this many steps a minute the feet's alternation is a walk (the same bound as for IMU data).
 MIN_RUNNING_SPM = 135.0
 #: Flat-foot heel->toe inclinations outside this range mean the heel never came down (or a bad track).
@@ -342,6 +344,10 @@ def time_contacts(prep: PreparedTrack, settings: GaitSettings) -> TimedContacts:
         raise TooFewContactsError(
             f"found {n} ground contact{'s' if n != 1 else ''} in {t[-1] - t[0]:.1f} s; at least {MIN_CONTACTS} "
             "are needed (is the runner's whole body in view, from the side, for a few strides?)")
+    if len(timed.contacts) < FEW_CONTACTS:
+        n = len(timed.contacts)
+        timed.warnings.append(Notice("few_contacts", f"only {n} ground contacts in {t[-1] - t[0]:.1f} s: the summary "
+                                     f"rests on {n - 1} steps, so its uncertainty is wide; film 10 s or more"))
     overlapping = _check_running(timed.contacts, t, fs, stride_hz)
     if overlapping:
         timed.warnings.append(Notice("uncertain_flight", overlapping))
@@ -426,7 +432,7 @@ def analyze_track(
     Raises
     ------
     NotRunningError : no flight phase (walking).
-    TooFewContactsError : fewer than four ground contacts.
+    TooFewContactsError : fewer than three ground contacts.
     """
     settings = settings or GaitSettings()
     prep = prepare_track(track, settings)

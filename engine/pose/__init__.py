@@ -158,6 +158,18 @@ def raw_pose(
     return raw, False
 
 
+def _with_sole_points(xy: np.ndarray, vis: np.ndarray, soles: np.ndarray | None,
+                      swapped: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], dict]:
+    """The landmarks plus the sole points (:func:`engine.pose.soles.sole_points`) where the soles were seen."""
+    # the soles were measured on the pose model's sides: a frame whose legs were swapped back swaps them too
+    soles = None if soles is None else np.where(swapped[:, None, None], soles[:, ::-1], soles)
+    soles_xy, share = sole_points(xy, soles)
+    if soles_xy is None:
+        return xy, vis, LANDMARK_NAMES, share
+    return (np.concatenate([xy, soles_xy], axis=1), np.concatenate([vis, np.full(soles_xy.shape[:2], np.nan)], axis=1),
+            LANDMARK_NAMES + SOLE_POINTS, share)
+
+
 def video_track(
     path: str | Path,
     *,
@@ -205,24 +217,16 @@ def video_track(
     meta: dict = {"source": f"BlazePose: {name}"}
     if raw.shift is not None and len(raw.shift) == n:
         meta["camera_shift_px"] = cumulative_shift(raw.shift)      # where the background has moved to
-    # the soles were measured on the pose model's sides: a frame whose legs were swapped back swaps them too
-    soles = None if raw.soles is None else np.where(swapped[:, None, None], raw.soles[:, ::-1], raw.soles)
-    soles_xy, sole_share = sole_points(xy, soles)
-    names: tuple[str, ...] = LANDMARK_NAMES
-    if soles_xy is not None:
-        xy, names = np.concatenate([xy, soles_xy], axis=1), LANDMARK_NAMES + SOLE_POINTS
-        vis = np.concatenate([vis, np.full((n, len(SOLE_POINTS)), np.nan)], axis=1)
+    xy, vis, names, sole_share = _with_sole_points(xy, vis, raw.soles, swapped)
     track = LandmarkTrack.from_arrays(
         time_s=raw.time_s, xy=xy, names=names, visibility=vis, fps=fps,
         image_width=raw.info.width, image_height=raw.info.height, meta=meta,
     )
-    report = {
-        "frames": n, "pose_found_share": share, "leg_swap_frames_repaired": int(swapped.sum()),
-        "outlier_samples_removed": n_outliers, "identity_jumps": identity.jumps,
-        "frames_dropped_other_person": identity.dropped_frames, "pose_from_cache": from_cache,
-        "region_of_interest": raw.region_of_interest, "soles_measured": sole_share,
-        "soles_used": soles_xy is not None, "pose_settings": (settings or PoseSettings()).get_params(),
-        "rotation_deg": raw.info.rotation_deg, "codec": raw.info.codec,
-        "decoded": {k: v for k, v in coverage.items() if k != "warning"},
-    }
+    report = {"frames": n, "pose_found_share": share, "leg_swap_frames_repaired": int(swapped.sum()),
+              "outlier_samples_removed": n_outliers, "identity_jumps": identity.jumps,
+              "frames_dropped_other_person": identity.dropped_frames, "pose_from_cache": from_cache,
+              "region_of_interest": raw.region_of_interest, "soles_measured": sole_share,
+              "soles_used": len(names) > len(LANDMARK_NAMES), "pose_settings": (settings or PoseSettings()).get_params(),
+              "rotation_deg": raw.info.rotation_deg, "codec": raw.info.codec,
+              "decoded": {k: v for k, v in coverage.items() if k != "warning"}}
     return VideoTrack(track=track, info=raw.info, world_px_per_cm=world_scale, report=report, warnings=warnings)

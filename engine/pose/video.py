@@ -20,7 +20,7 @@ import numpy as np
 
 from engine.errors import BadInputError
 
-#: Clips shorter than this cannot hold the four contacts the engine needs.
+#: Clips shorter than this cannot hold the three contacts the engine needs.
 MIN_DURATION_S = 1.0
 
 
