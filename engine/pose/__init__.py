@@ -226,7 +226,7 @@ def video_track(
               "outlier_samples_removed": n_outliers, "identity_jumps": identity.jumps,
               "frames_dropped_other_person": identity.dropped_frames, "pose_from_cache": from_cache,
               "region_of_interest": raw.region_of_interest, "soles_measured": sole_share,
-              "soles_used": len(names) > len(LANDMARK_NAMES), "pose_settings": (settings or PoseSettings()).get_params(),
-              "rotation_deg": raw.info.rotation_deg, "codec": raw.info.codec,
+              "soles_used": len(names) > len(LANDMARK_NAMES), "rotation_deg": raw.info.rotation_deg,
+              "pose_settings": (settings or PoseSettings()).get_params(), "codec": raw.info.codec,
               "decoded": {k: v for k, v in coverage.items() if k != "warning"}}
     return VideoTrack(track=track, info=raw.info, world_px_per_cm=world_scale, report=report, warnings=warnings)
