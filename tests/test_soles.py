@@ -68,12 +68,15 @@ def test_sole_points_fill_gaps_by_the_offset_and_refuse_a_sole_seldom_seen():
     n = 20
     xy = np.zeros((n, 33, 2))
     xy[:, :, 1] = 100.0
-    soles = np.full((n, 2, 2), 110.0)
-    soles[5] = np.nan
+    soles = np.full((n, 2, 2), 110.0) + np.arange(n)[:, None, None] * 0.5
+    xy[:, :, 1] += np.arange(n)[:, None] * 0.5
+    soles[2] = np.nan                                                 # short gap: bridged along the sole
+    soles[12, 0, 0] += 25.0                                           # a glitch: removed
+    soles[6:11] = np.nan                                              # long gap: landmark + median offset
     pts, share = sole_points(xy, soles)
     assert pts is not None and pts.shape == (n, len(SOLE_POINTS), 2)
-    np.testing.assert_allclose(pts[:, :, 1], 110.0)                  # the gap takes landmark + median offset
-    assert share["left_heel"] == pytest.approx(0.95)
+    np.testing.assert_allclose(pts[:, :, 1], np.broadcast_to(110.0 + np.arange(n)[:, None] * 0.5, (n, 4)))
+    assert share["left_heel"] == pytest.approx(0.75) and share["right_heel"] == pytest.approx(0.75)
     soles[:12] = np.nan
     assert sole_points(xy, soles)[0] is None
 

@@ -189,7 +189,9 @@ def prepare_track(track: LandmarkTrack, settings: GaitSettings) -> PreparedTrack
             warnings.append(Notice("camera_tilt",
                             f"the ground runs {abs(tilt):.1f} deg off the image's horizontal (the camera is not "
                             "level); the picture was levelled, so angles are measured from the ground's vertical"))
-    feet = [names.index(f"{s}_{p}") for s in SIDES for p in ("heel", "foot_index")]
+    # the noise of the points the contacts are timed on: the soles seen in the pixels where the track has them
+    ends = ("sole_rear", "sole_front") if "left_sole_rear" in names else ("heel", "foot_index")
+    feet = [names.index(f"{s}_{p}") for s in SIDES for p in ends]
     noise = noise_sd(xy_b[:, feet, 1], xy_s[:, feet, 1], sample_rate_hz=fs, cutoff_hz=settings.cutoff_hz)
     # the smoothed signal keeps the share fc / nyquist of the noise's variance
     fc = effective_cutoff_hz(settings.cutoff_hz, fs) or 0.5 * fs

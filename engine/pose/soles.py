@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pandas as pd
 
 from engine.model import LANDMARK_NAMES
 
@@ -107,6 +108,26 @@ def sole_line(fg: np.ndarray, heel: np.ndarray, toe: np.ndarray, ankle: np.ndarr
     return float(slope), float(icpt)
 
 
+#: A sole height further than this from the median of its neighbours (pixels, and robust SDs of such
+#: departures) is a glitch: the other foot or a stray blob taken for the sole for a frame.
+GLITCH_PX, GLITCH_SD = 3.0, 4.0
+#: Gaps up to this many frames in a sole's heights are bridged along the sole itself.
+BRIDGE_FRAMES = 3
+
+
+def without_glitches(y: np.ndarray) -> np.ndarray:
+    """Heights with single-frame glitches removed (a Hampel filter over 5 frames) and short gaps bridged."""
+    s = pd.Series(y, dtype=float)
+    med = s.rolling(5, center=True, min_periods=3).median()
+    dev = (s - med).abs()
+    spread = 1.4826 * float(np.nanmedian(dev)) if dev.notna().any() else 0.0
+    cleaned = s.where(~(dev > max(GLITCH_PX, GLITCH_SD * spread)))
+    missing = cleaned.isna()
+    gap_len = missing.groupby((~missing).cumsum()).transform("sum")
+    bridged = cleaned.interpolate(limit_area="inside")
+    return bridged.where(~missing | (gap_len <= BRIDGE_FRAMES)).to_numpy()
+
+
 def sole_points(xy: np.ndarray, soles: np.ndarray | None, *, min_share: float = 0.5) -> tuple[np.ndarray | None, dict]:
     """The track's sole points (T, 4, 2), in :data:`engine.model.SOLE_POINTS` order, from the landmarks
     ``xy`` (T, 33, 2) and the soles' heights (T, 2, 2): x of the heel and foot-index points, y of the sole
@@ -124,9 +145,9 @@ def sole_points(xy: np.ndarray, soles: np.ndarray | None, *, min_share: float = 
     for s, (side, idx) in enumerate(_FEET.items()):
         for e, name in enumerate(("heel", "foot_index")):
             x, y = xy[:, idx[e], 0], xy[:, idx[e], 1]
-            sole = soles[:, s, e]
             has_landmark = np.isfinite(y)
-            ok = np.isfinite(sole) & has_landmark
+            sole = np.where(has_landmark, without_glitches(soles[:, s, e]), np.nan)
+            ok = np.isfinite(sole)
             shares[f"{side}_{name}"] = float(ok.sum() / max(has_landmark.sum(), 1))
             if ok.sum() == 0:
                 continue
