@@ -541,6 +541,11 @@ def _template_or(lag: float, near, height: np.ndarray, **kw) -> float:
     return better if math.isfinite(better) else lag
 
 
+#: The landing's second, closer hinge fit moves the first by a few milliseconds; a larger move means the
+#: short stretch was no hinge, and the first fit stands.
+MAX_TEMPLATE_SHIFT_S = 0.012
+
+
 def template_lag(
     height: np.ndarray,
     anchors: np.ndarray,
@@ -550,6 +555,7 @@ def template_lag(
     search: float,
     window: float,
     top: float,
+    max_shift: float = math.inf,
 ) -> float:
     """The event's lag after its anchor, found on the average of all the contacts' height curves.
 
@@ -571,7 +577,14 @@ def template_lag(
     k = int(np.argmin(mean))
     high = np.flatnonzero(mean[k:] > mean[k] + top)
     keep = slice(0, k + int(high[0]) + (1 if rising else 0) if high.size else mean.size)
-    return _refine(grid[keep], mean[keep], lag_guess - search, lag_guess + search, rising=rising)
+    corner = _refine(grid[keep], mean[keep], lag_guess - search, lag_guess + search, rising=rising)
+    if rising or not math.isfinite(corner):
+        return corner
+    # the swing before a landing is no quadratic over the whole search: fit again on ``window`` samples of
+    # it before the corner, as the hinge of clean tracks does (over the long stretch the corner reads early)
+    near = grid[keep] >= corner - 1.5 * window
+    closer = _refine(grid[keep][near], mean[keep][near], lag_guess - search, lag_guess + search, rising=False)
+    return closer if abs(closer - corner) <= max_shift else corner
 
 
 def steady_event_timing(
@@ -620,15 +633,16 @@ def steady_event_timing(
             heel_first = [lands_on_heel(heel_height[side], toe_height[side], int(i), int(j)) for i, j in zip(ic0, to0)]
             landing = heel_height[side] if np.mean(heel_first) > 0.5 else toe_height[side]
             ic_t = _template_or(ic_lag, ic_near, landing, rising=False, search=search, window=window,
-                                top=0.5 * tol_px)
+                                top=0.5 * tol_px, max_shift=MAX_TEMPLATE_SHIFT_S * fs)
             to_t = _template_or(to_lag, to_near, toe_height[side], rising=True, search=search, window=window,
                                 top=2.0 * tol_px)
             # the average curve corrects the noisy hinge's bias: a few milliseconds at the sharp
-            # landing, tens at the gentle lift-off; a curve that is no hinge (a foot the pose model
-            # partly guesses) can move the events much further, and then the contacts' own lags stay
+            # landing (up to a frame at 30 fps), tens at the gentle lift-off; a curve that is no hinge (a
+            # foot the pose model partly guesses) can move the events much further, and then the
+            # contacts' own lags stay
             gct = np.median(_place(to0, to_near, to_lag) - _place(ic0, ic_near, ic_lag))
             gct_t = np.median(_place(to0, to_near, to_t) - _place(ic0, ic_near, ic_t))
-            if (not abs(ic_t - ic_lag) > 0.020 * fs and not abs(to_t - to_lag) > 0.040 * fs and gct > 0
+            if (not abs(ic_t - ic_lag) > max(0.020 * fs, 1.0) and not abs(to_t - to_lag) > 0.040 * fs and gct > 0
                     and abs(gct_t - gct) <= 0.25 * gct):
                 ic_lag, to_lag = ic_t, to_t
         ic, to = _place(ic0, ic_near, ic_lag), _place(to0, to_near, to_lag)

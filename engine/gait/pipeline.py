@@ -33,7 +33,7 @@ from engine.gait.metrics import compute_step_table, flat_foot_offset_deg
 from engine.gait.signal import bridge_gaps, effective_cutoff_hz, interp_at, lowpass, noise_sd
 from engine.gait.summary import summarize
 from engine.gait.uncertainty import add_uncertainty
-from engine.model import REQUIRED_LANDMARKS, SIDES, AnalysisResult, LandmarkTrack
+from engine.model import REQUIRED_LANDMARKS, SIDES, SOLE_POINTS, AnalysisResult, LandmarkTrack
 from engine.notices import Notice, code_of
 from engine.provenance import engine_info
 
@@ -370,8 +370,10 @@ def _foot_offset(points: dict[str, np.ndarray], timed: TimedContacts, warnings: 
     return DEFAULT_FLAT_OFFSET_DEG, "default", n_flat
 
 
-def _timed_with_points(prep: PreparedTrack, settings: GaitSettings) -> tuple[TimedContacts, tuple, list[str]]:
-    """The contacts, the points the metrics are read on with their flat-foot offset, and warnings.
+def _timed_with_points(track: LandmarkTrack, prep: PreparedTrack,
+                       settings: GaitSettings) -> tuple[PreparedTrack, TimedContacts, tuple, list[str]]:
+    """The prepared track, its contacts, the points the metrics are read on with their flat-foot offset, and
+    warnings.
 
     A track with the soles seen in the pixels is timed on them and its foot angles are read on them where
     the sole line lies flat in mid-stance (within ``MAX_SOLE_FLAT_DEG``): a line that leans there is not
@@ -383,20 +385,24 @@ def _timed_with_points(prep: PreparedTrack, settings: GaitSettings) -> tuple[Tim
     points = prep.rf_raw if timed.info["clean"] else prep.rf
     warnings: list[str] = []
     if not _has_pixel_soles(points):
-        return timed, (points, *_foot_offset(points, timed, warnings)), warnings
+        return prep, timed, (points, *_foot_offset(points, timed, warnings)), warnings
     soles = {**points, **{f"{s}_{lm}": points[f"{s}_sole_{end}"] for s in SIDES
                           for lm, end in (("heel", "rear"), ("foot_index", "front"))}}
     offset, source, n_flat = _foot_offset(soles, timed, [])
     if source != "default" and abs(offset) <= MAX_SOLE_FLAT_DEG:
         timed.info["soles"] = {"used": True, "flat_deg": offset}
-        return timed, (soles, offset, "flat mid-stance frames of the soles", n_flat), warnings
-    for part in (prep.rf, prep.rf_raw, prep.px):
-        for name in [n for n in part if "_sole_" in n]:
-            del part[name]
+        return prep, timed, (soles, offset, "flat mid-stance frames of the soles", n_flat), warnings
+    prep = prepare_track(_without_soles(track), settings)
     timed = time_contacts(prep, settings)
     timed.info["soles"] = {"used": False, "flat_deg": offset if math.isfinite(offset) else None}
     points = prep.rf_raw if timed.info["clean"] else prep.rf
-    return timed, (points, *_foot_offset(points, timed, warnings)), warnings
+    return prep, timed, (points, *_foot_offset(points, timed, warnings)), warnings
+
+
+def _without_soles(track: LandmarkTrack) -> LandmarkTrack:
+    keep = [j for j, n in enumerate(track.names) if n not in SOLE_POINTS]
+    return replace(track, xy=track.xy[:, keep], visibility=track.visibility[:, keep],
+                   names=tuple(track.names[j] for j in keep))
 
 
 def _length_scale(px: dict[str, np.ndarray], height_cm: float | None, world_px_per_cm: float | None,
@@ -438,7 +444,7 @@ def analyze_track(
     """
     settings = settings or GaitSettings()
     prep = prepare_track(track, settings)
-    timed, (points, offset, offset_source, n_flat), strike_warnings = _timed_with_points(prep, settings)
+    prep, timed, (points, offset, offset_source, n_flat), strike_warnings = _timed_with_points(track, prep, settings)
     warnings = prep.warnings + timed.warnings + strike_warnings
     height_cm = height_cm or track.meta.get("height_cm")
     scale = _length_scale(prep.px, height_cm, world_px_per_cm, warnings)

@@ -43,6 +43,9 @@ MIN_COLUMNS = 4
 #: MOG2: frames of history, variance threshold and the share of a pixel's history that is background.
 HISTORY, VAR_THRESHOLD, BACKGROUND_RATIO = 300, 16.0, 0.6
 
+#: The model's background image is refreshed every this many frames, for the sub-pixel edges.
+BACKGROUND_EVERY = 10
+
 _FEET = {side: tuple(LANDMARK_NAMES.index(f"{side}_{p}") for p in ("heel", "foot_index", "ankle"))
          for side in ("left", "right")}
 
@@ -57,6 +60,8 @@ class SoleFinder:
         self.model = cv2.createBackgroundSubtractorMOG2(history=HISTORY, varThreshold=VAR_THRESHOLD,
                                                         detectShadows=True)
         self.model.setBackgroundRatio(BACKGROUND_RATIO)
+        self.background: np.ndarray | None = None
+        self.frames = 0
 
     def step(self, rgb: np.ndarray, xy: np.ndarray | None, shift: np.ndarray | None = None) -> np.ndarray:
         f = min(1.0, WORK_SIDE_PX / min(rgb.shape[:2]))
@@ -67,15 +72,20 @@ class SoleFinder:
         if xy is None or moved:
             return out
         to_full = self.full_width / small.shape[1]
+        if self.background is None or self.frames % BACKGROUND_EVERY == 0:
+            self.background = self.model.getBackgroundImage().astype(np.int16)
+        contrast = np.abs(small.astype(np.int16) - self.background).sum(axis=2)
+        self.frames += 1
         for s, (heel_i, toe_i, ankle_i) in enumerate(_FEET.values()):
-            line = sole_line(fg, xy[heel_i] / to_full, xy[toe_i] / to_full, xy[ankle_i] / to_full)
+            line = sole_line(fg, xy[heel_i] / to_full, xy[toe_i] / to_full, xy[ankle_i] / to_full, contrast=contrast)
             if line is not None:
                 slope, icpt = line
                 out[s] = (slope * xy[[heel_i, toe_i], 0] / to_full + icpt) * to_full
         return out
 
 
-def sole_line(fg: np.ndarray, heel: np.ndarray, toe: np.ndarray, ankle: np.ndarray) -> tuple[float, float] | None:
+def sole_line(fg: np.ndarray, heel: np.ndarray, toe: np.ndarray, ankle: np.ndarray,
+              contrast: np.ndarray | None = None) -> tuple[float, float] | None:
     """``(slope, intercept)`` of the line ``y = slope x + intercept`` along the lowest foreground pixels of
     the columns under one foot (mask pixels), or None where too few columns show one."""
     if not (np.isfinite(heel).all() and np.isfinite(toe).all() and np.isfinite(ankle).all()):
@@ -98,6 +108,8 @@ def sole_line(fg: np.ndarray, heel: np.ndarray, toe: np.ndarray, ankle: np.ndarr
     bottom = y0 + window.shape[0] - 1 - np.argmax(window[::-1], axis=0)
     xs = (x0 + np.flatnonzero(seen)).astype(float)
     ys = bottom[seen].astype(float) + 0.5          # the pixel's lower edge
+    if contrast is not None:
+        ys = _half_contrast_edges(contrast[y0:y1 + 1, x0:x1 + 1], window, bottom[seen] - y0, np.flatnonzero(seen)) + y0
     for _ in range(3):                             # trim what does not lie on the line
         slope, icpt = np.polyfit(xs, ys, 1)
         r = np.abs(ys - (slope * xs + icpt))
@@ -113,6 +125,23 @@ def sole_line(fg: np.ndarray, heel: np.ndarray, toe: np.ndarray, ankle: np.ndarr
 GLITCH_PX, GLITCH_SD = 3.0, 4.0
 #: Gaps up to this many frames in a sole's heights are bridged along the sole itself.
 BRIDGE_FRAMES = 3
+
+
+def _half_contrast_edges(diff: np.ndarray, fg: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Sub-pixel bottom edges: per column, where the difference from the background falls through half the
+    foreground's typical difference, searched from a pixel above the mask's lowest to a pixel below it."""
+    level = 0.5 * float(np.median(diff[fg])) if fg.any() else 0.0
+    h = diff.shape[0]
+    out = rows.astype(float) + 0.5
+    if level <= 0:
+        return out
+    for k, (r, c) in enumerate(zip(rows, cols)):
+        col = diff[:, c].astype(float)
+        for rr in range(min(r + 1, h - 2), max(r - 2, 0) - 1, -1):
+            if col[rr] >= level > col[rr + 1]:
+                out[k] = rr + (col[rr] - level) / (col[rr] - col[rr + 1])
+                break
+    return out
 
 
 def without_glitches(y: np.ndarray) -> np.ndarray:
