@@ -19,11 +19,15 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 
-def raw_rate(clip: Path, n_frames: int) -> tuple[float, float]:
-    """Frames/s of BlazePose alone, and of the background flow alone, on the same frames, one core."""
+
+def raw_rate(clip: Path, n_frames: int) -> tuple[float, float, float]:
+    """Frames/s of BlazePose alone, of the background flow alone and of the sole finder alone, on the same
+    frames, one core."""
     from engine.pose.blazepose import BlazePose, PoseSettings
     from engine.pose.camera import BackgroundFlow
+    from engine.pose.soles import SoleFinder
     from engine.pose.video import iter_frames
 
     settings = PoseSettings()
@@ -43,7 +47,12 @@ def raw_rate(clip: Path, n_frames: int) -> tuple[float, float]:
     t0 = time.perf_counter()
     for img in frames:
         flow.step(img, runner)
-    return pose_rate, len(frames) / (time.perf_counter() - t0)
+    flow_rate = len(frames) / (time.perf_counter() - t0)
+    finder = SoleFinder(frames[0].shape[1])
+    t0 = time.perf_counter()
+    for img in frames:
+        finder.step(img, runner, np.zeros(2))
+    return pose_rate, flow_rate, len(frames) / (time.perf_counter() - t0)
 
 
 def tree_rss_mb(root: int) -> float:
@@ -89,7 +98,7 @@ def main() -> None:
         from engine.pose.video import probe
 
         info = probe(clip)
-        single, flow_rate = raw_rate(clip, n_frames=min(300, info.frame_count))
+        single, flow_rate, sole_rate = raw_rate(clip, n_frames=min(300, info.frame_count))
         env = dict(os.environ, LEANLINE_CACHE_DIR=str(Path(tmp) / "cache"))
         t0 = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "analyze", str(clip), "--height-cm", "175",
@@ -107,6 +116,9 @@ def main() -> None:
         print(f"raw BlazePose inference, one core:   {single:6.1f} frames/s")
         print(f"background flow (camera motion), one core: {flow_rate:6.1f} frames/s = "
               f"{100.0 * single / flow_rate:.0f} % of the pose time")
+        print(f"sole finder (shoes' bottom edges), one core: {sole_rate:6.1f} frames/s = "
+              f"{100.0 * single / sole_rate:.0f} % of the pose time; pixel work together "
+              f"{100.0 * (single / flow_rate + single / sole_rate):.0f} %")
         print(f"leanline analyze end to end ({os.cpu_count()} cores): {e2e:6.1f} frames/s ({wall:.1f} s)")
         print(f"ratio end-to-end / raw single core:  {e2e / single:6.2f}")
         print(f"peak memory of the analysis, all its processes together: {peak_mb:.0f} MB")

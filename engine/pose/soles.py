@@ -68,7 +68,8 @@ class SoleFinder:
         small = cv2.resize(rgb, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1.0 else rgb
         fg = self.model.apply(small) == 255          # 127 marks shadow: not shoe
         out = np.full((2, 2), np.nan)
-        moved = shift is not None and not (np.all(np.isfinite(shift)) and np.hypot(*shift) <= MAX_SHIFT_PX)
+        # a shift that could not be measured (a background without corners) is no evidence of a moving camera
+        moved = shift is not None and bool(np.all(np.isfinite(shift))) and float(np.hypot(*shift)) > MAX_SHIFT_PX
         if xy is None or moved:
             return out
         to_full = self.full_width / small.shape[1]
