@@ -27,13 +27,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pandas as pd
+from scipy.stats import theilslopes
 
 from engine.model import LANDMARK_NAMES
 
 #: Frames are shrunk to this shorter side for the background model (as for the camera's motion).
 WORK_SIDE_PX = 360
 #: The column range searched around a foot, beyond its heel and foot-index points, in foot lengths.
-SIDE_MARGIN_FOOT = 0.3
+SIDE_MARGIN_FOOT = 0.15
 #: How far below a foot's lower landmark its sole may be, in foot lengths.
 BELOW_FOOT = 0.6
 #: A frame whose background moved more than this (full-frame pixels) is not measured.
@@ -111,13 +112,15 @@ def sole_line(fg: np.ndarray, heel: np.ndarray, toe: np.ndarray, ankle: np.ndarr
     ys = bottom[seen].astype(float) + 0.5          # the pixel's lower edge
     if contrast is not None:
         ys = _half_contrast_edges(contrast[y0:y1 + 1, x0:x1 + 1], window, bottom[seen] - y0, np.flatnonzero(seen)) + y0
-    for _ in range(3):                             # trim what does not lie on the line
-        slope, icpt = np.polyfit(xs, ys, 1)
-        r = np.abs(ys - (slope * xs + icpt))
-        keep = r <= max(1.5, 2.5 * float(np.median(r)))
-        if keep.all() or keep.sum() < MIN_COLUMNS:
-            break
-        xs, ys = xs[keep], ys[keep]
+    # the sole is the lower envelope: columns whose lowest point lies well above the line (the rounded heel
+    # and toe, the other foot or the shin passing over them) are dropped; a robust line (Theil-Sen) first,
+    # then least squares on what lies on it
+    slope, icpt, _, _ = theilslopes(ys, xs)
+    above = (slope * xs + icpt) - ys
+    spread = max(1.0, 1.4826 * float(np.median(np.abs(above))))
+    keep = np.abs(above) <= 2.5 * spread
+    if keep.sum() >= MIN_COLUMNS:
+        slope, icpt = np.polyfit(xs[keep], ys[keep], 1)
     return float(slope), float(icpt)
 
 
