@@ -378,20 +378,27 @@ def _timed_with_points(track: LandmarkTrack, prep: PreparedTrack,
     A track with the soles seen in the pixels is timed on them and its foot angles are read on them where
     the sole line lies flat in mid-stance (within ``MAX_SOLE_FLAT_DEG``): a line that leans there is not
     the sole (a shadow, the belt's edge or texture taken for shoe), and the track is timed and measured on
-    its landmarks instead. Clean tracks are measured on the unsmoothed points (a 12 Hz low-pass blurs the
-    foot's roll at contact).
+    its landmarks instead, as it is where the soles' heights give too few contacts or no run.
+    Clean tracks are measured on the unsmoothed points (a 12 Hz low-pass blurs the foot's roll at contact).
     """
-    timed = time_contacts(prep, settings)
-    points = prep.rf_raw if timed.info["clean"] else prep.rf
     warnings: list[str] = []
-    if not _has_pixel_soles(points):
+    if not _has_pixel_soles(prep.rf):
+        timed = time_contacts(prep, settings)
+        points = prep.rf_raw if timed.info["clean"] else prep.rf
         return prep, timed, (points, *_foot_offset(points, timed, warnings)), warnings
-    soles = {**points, **{f"{s}_{lm}": points[f"{s}_sole_{end}"] for s in SIDES
-                          for lm, end in (("heel", "rear"), ("foot_index", "front"))}}
-    offset, source, n_flat = _foot_offset(soles, timed, [])
-    if source != "default" and abs(offset) <= MAX_SOLE_FLAT_DEG:
-        timed.info["soles"] = {"used": True, "flat_deg": offset}
-        return prep, timed, (soles, offset, "flat mid-stance frames of the soles", n_flat), warnings
+    offset = math.nan
+    try:
+        timed = time_contacts(prep, settings)
+    except (TooFewContactsError, NotRunningError):
+        pass
+    else:
+        points = prep.rf_raw if timed.info["clean"] else prep.rf
+        soles = {**points, **{f"{s}_{lm}": points[f"{s}_sole_{end}"] for s in SIDES
+                              for lm, end in (("heel", "rear"), ("foot_index", "front"))}}
+        offset, source, n_flat = _foot_offset(soles, timed, [])
+        if source != "default" and abs(offset) <= MAX_SOLE_FLAT_DEG:
+            timed.info["soles"] = {"used": True, "flat_deg": offset}
+            return prep, timed, (soles, offset, "flat mid-stance frames of the soles", n_flat), warnings
     prep = prepare_track(_without_soles(track), settings)
     timed = time_contacts(prep, settings)
     timed.info["soles"] = {"used": False, "flat_deg": offset if math.isfinite(offset) else None}
