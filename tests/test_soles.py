@@ -103,8 +103,21 @@ def test_contacts_are_timed_on_flat_soles_and_not_on_a_leaning_line():
     # landmarks time the contacts
     pose_run = simulate(RunnerParams(duration_s=6.0))
     res = analyze_track(_with_soles(pose_run.track, 3.0), height_cm=175)
-    assert res.extra["soles"] == {"used": False, "flat_deg": pytest.approx(res.extra["soles"]["flat_deg"])}
-    assert abs(res.extra["soles"]["flat_deg"]) > 2.0
+    assert res.extra["soles"]["used"] is False and abs(res.extra["soles"]["flat_deg"]) > 2.0
+    assert "sole_pixels" not in set(res.rows["event_method"])
+
+
+def test_soles_whose_contacts_disagree_with_the_landmarks_are_refused():
+    # flat soles, but timed 80 ms after the landmarks' contacts: a sole line that is not the shoe
+    run = simulate(RunnerParams(foot_landmarks="sole", duration_s=6.0))
+    late = _with_soles(run.track)
+    shift = int(round(0.08 * run.params.fps))
+    soles = [late.names.index(n) for n in SOLE_POINTS]
+    xy = late.xy.copy()
+    xy[shift:, soles] = late.xy[:-shift, soles]
+    res = analyze_track(replace(late, xy=xy), height_cm=175)
+    assert res.extra["soles"]["used"] is False
+    assert res.extra["soles"]["ic_gap_ms"] == pytest.approx(80.0, abs=10.0)
     assert "sole_pixels" not in set(res.rows["event_method"])
 
 

@@ -58,6 +58,10 @@ SOLE_PIXELS = "sole_pixels"
 #: A sole line measured in the pixels lies flat in mid-stance; one that leans more than this there is not the
 #: sole (a shadow, the belt's edge), and strike angles are taken from the landmarks instead.
 MAX_SOLE_FLAT_DEG = 2.0
+#: The soles' and the landmarks' timings of one clip differ by a pose model's bias (10-40 ms on the synthetic
+#: runner's looks); ICs further apart than this (median, and at least this many frames) mean the soles are
+#: not what was measured (a real treadmill clip whose belt texture was taken for shoe: 79 ms).
+MAX_SOLE_GAP_S, MAX_SOLE_GAP_FRAMES = 0.05, 1.5
 
 
 @dataclass(frozen=True)
@@ -378,7 +382,8 @@ def _timed_with_points(track: LandmarkTrack, prep: PreparedTrack,
     A track with the soles seen in the pixels is timed on them and its foot angles are read on them where
     the sole line lies flat in mid-stance (within ``MAX_SOLE_FLAT_DEG``): a line that leans there is not
     the sole (a shadow, the belt's edge or texture taken for shoe), and the track is timed and measured on
-    its landmarks instead, as it is where the soles' heights give too few contacts or no run.
+    its landmarks instead, as it is where the soles' ICs lie further than ``MAX_SOLE_GAP_S`` from the
+    landmarks' (two measurements of one event that disagree that much) or give too few contacts or no run.
     Clean tracks are measured on the unsmoothed points (a 12 Hz low-pass blurs the foot's roll at contact).
     """
     warnings: list[str] = []
@@ -386,7 +391,9 @@ def _timed_with_points(track: LandmarkTrack, prep: PreparedTrack,
         timed = time_contacts(prep, settings)
         points = prep.rf_raw if timed.info["clean"] else prep.rf
         return prep, timed, (points, *_foot_offset(points, timed, warnings)), warnings
-    offset = math.nan
+    lm_prep = prepare_track(_without_soles(track), settings)
+    lm_timed: TimedContacts | None = None
+    offset = gap = math.nan
     try:
         timed = time_contacts(prep, settings)
     except (TooFewContactsError, NotRunningError):
@@ -396,14 +403,33 @@ def _timed_with_points(track: LandmarkTrack, prep: PreparedTrack,
         soles = {**points, **{f"{s}_{lm}": points[f"{s}_sole_{end}"] for s in SIDES
                               for lm, end in (("heel", "rear"), ("foot_index", "front"))}}
         offset, source, n_flat = _foot_offset(soles, timed, [])
-        if source != "default" and abs(offset) <= MAX_SOLE_FLAT_DEG:
-            timed.info["soles"] = {"used": True, "flat_deg": offset}
+        try:
+            lm_timed = time_contacts(lm_prep, settings)
+            gap = _ic_gap_s(timed.contacts, lm_timed.contacts, prep.t)
+        except (TooFewContactsError, NotRunningError):
+            pass
+        agree = not gap > max(MAX_SOLE_GAP_S, MAX_SOLE_GAP_FRAMES / prep.fs)
+        if source != "default" and abs(offset) <= MAX_SOLE_FLAT_DEG and agree:
+            timed.info["soles"] = {"used": True, "flat_deg": offset, "ic_gap_ms": gap * 1000}
             return prep, timed, (soles, offset, "flat mid-stance frames of the soles", n_flat), warnings
-    prep = prepare_track(_without_soles(track), settings)
-    timed = time_contacts(prep, settings)
-    timed.info["soles"] = {"used": False, "flat_deg": offset if math.isfinite(offset) else None}
-    points = prep.rf_raw if timed.info["clean"] else prep.rf
-    return prep, timed, (points, *_foot_offset(points, timed, warnings)), warnings
+    timed = lm_timed or time_contacts(lm_prep, settings)
+    timed.info["soles"] = {"used": False, "flat_deg": offset if math.isfinite(offset) else None,
+                           "ic_gap_ms": gap * 1000 if math.isfinite(gap) else None}
+    points = lm_prep.rf_raw if timed.info["clean"] else lm_prep.rf
+    return lm_prep, timed, (points, *_foot_offset(points, timed, warnings)), warnings
+
+
+def _ic_gap_s(a: pd.DataFrame, b: pd.DataFrame, t: np.ndarray) -> float:
+    """Median time between the ICs of two timings of one track, each contact paired with the other timing's
+    nearest contact of the same foot."""
+    grid = np.arange(t.size)
+    gaps = []
+    for side in SIDES:
+        ta = np.interp(a.loc[a["side"] == side, "ic_idx"].to_numpy(float), grid, t)
+        tb = np.interp(b.loc[b["side"] == side, "ic_idx"].to_numpy(float), grid, t)
+        if ta.size and tb.size:
+            gaps.extend(np.min(np.abs(ta[:, None] - tb[None, :]), axis=1))
+    return float(np.median(gaps)) if gaps else math.nan
 
 
 def _without_soles(track: LandmarkTrack) -> LandmarkTrack:
