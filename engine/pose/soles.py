@@ -148,17 +148,21 @@ def _half_contrast_edges(diff: np.ndarray, fg: np.ndarray, rows: np.ndarray, col
     return out
 
 
+def _bridged(v: np.ndarray) -> np.ndarray:
+    """``v`` with gaps of up to ``BRIDGE_FRAMES`` frames filled linearly."""
+    s = pd.Series(v, dtype=float)
+    missing = s.isna()
+    gap_len = missing.groupby((~missing).cumsum()).transform("sum")
+    return s.interpolate(limit_area="inside").where(~missing | (gap_len <= BRIDGE_FRAMES)).to_numpy()
+
+
 def without_glitches(y: np.ndarray) -> np.ndarray:
     """Heights with single-frame glitches removed (a Hampel filter over 5 frames) and short gaps bridged."""
     s = pd.Series(y, dtype=float)
     med = s.rolling(5, center=True, min_periods=3).median()
     dev = (s - med).abs()
     spread = 1.4826 * float(np.nanmedian(dev)) if dev.notna().any() else 0.0
-    cleaned = s.where(~(dev > max(GLITCH_PX, GLITCH_SD * spread)))
-    missing = cleaned.isna()
-    gap_len = missing.groupby((~missing).cumsum()).transform("sum")
-    bridged = cleaned.interpolate(limit_area="inside")
-    return bridged.where(~missing | (gap_len <= BRIDGE_FRAMES)).to_numpy()
+    return _bridged(s.where(~(dev > max(GLITCH_PX, GLITCH_SD * spread))).to_numpy())
 
 
 def sole_points(xy: np.ndarray, soles: np.ndarray | None, *, min_share: float = 0.5) -> tuple[np.ndarray | None, dict]:
@@ -167,9 +171,11 @@ def sole_points(xy: np.ndarray, soles: np.ndarray | None, *, min_share: float = 
     below them.
 
     Frames without a measurement take the landmark's height moved by the median offset between sole and
-    landmark, so the height does not jump where the measurement drops out. Returns None where any of the
-    four was measured in fewer than ``min_share`` of the frames with landmarks (a following or shaking
-    camera, a background the runner cannot be told from), and the share measured per point.
+    landmark, so the height does not jump where the measurement drops out. A measured sole outlives a
+    landmark removed as an outlier for a few frames (its x is bridged): the pixels saw it. Returns None
+    where any of the four was measured in fewer than ``min_share`` of the frames with landmarks (a
+    following or shaking camera, a background the runner cannot be told from), and the share measured
+    per point.
     """
     shares: dict = {}
     if soles is None or len(soles) != len(xy):
@@ -177,14 +183,16 @@ def sole_points(xy: np.ndarray, soles: np.ndarray | None, *, min_share: float = 
     out = np.full((len(xy), 4, 2), np.nan)
     for s, (side, idx) in enumerate(_FEET.items()):
         for e, name in enumerate(("heel", "foot_index")):
-            x, y = xy[:, idx[e], 0], xy[:, idx[e], 1]
+            y = xy[:, idx[e], 1]
+            x = _bridged(xy[:, idx[e], 0])
             has_landmark = np.isfinite(y)
-            sole = np.where(has_landmark, without_glitches(soles[:, s, e]), np.nan)
+            sole = np.where(np.isfinite(x), without_glitches(soles[:, s, e]), np.nan)
             ok = np.isfinite(sole)
             shares[f"{side}_{name}"] = float(ok.sum() / max(has_landmark.sum(), 1))
-            if ok.sum() == 0:
+            both = ok & has_landmark
+            if both.sum() == 0:
                 continue
-            offset = float(np.median(sole[ok] - y[ok]))
+            offset = float(np.median(sole[both] - y[both]))
             out[:, 2 * s + e] = np.stack([x, np.where(ok, sole, y + offset)], axis=-1)
     if not shares or min(shares.values()) < min_share:
         return None, shares
