@@ -92,7 +92,8 @@ METRICS: tuple[Metric, ...] = (
            target="about 27-29 % at 12 km/h; lower is better", reference="METRICS.md",
            rank=10, shown=frozenset({_CARD, _CMP})),
     Metric("foot_strike_angle_deg", "°", "foot strike angle", "At IC, the angle of the heel → toe line to the "
-           "ground, minus the same angle of that foot standing flat (the flat-foot offset, estimated per clip).",
+           "ground, minus the same angle of that foot standing flat (the flat-foot offset, estimated per clip); on "
+           "video, the line along the shoe's bottom edge where the pixels show it.",
            better="lower", sign="positive = toe up (heel first), negative = toe down (ball first)",
            target="at or below 0: the foot lands on its ball, not heel first",
            reference="Altman & Davis 2012", rank=8, shown=frozenset({_CARD, _CMP})),

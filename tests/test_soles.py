@@ -73,10 +73,11 @@ def test_sole_points_fill_gaps_by_the_offset_and_refuse_a_sole_seldom_seen():
     soles[2] = np.nan                                                 # short gap: bridged along the sole
     soles[12, 0, 0] += 25.0                                           # a glitch: removed
     soles[6:11] = np.nan                                              # long gap: landmark + median offset
-    pts, share = sole_points(xy, soles)
+    pts, seen, share = sole_points(xy, soles)
     assert pts is not None and pts.shape == (n, len(SOLE_POINTS), 2)
     np.testing.assert_allclose(pts[:, :, 1], np.broadcast_to(110.0 + np.arange(n)[:, None] * 0.5, (n, 4)))
     assert share["left_heel"] == pytest.approx(0.75) and share["right_heel"] == pytest.approx(0.75)
+    assert seen is not None and not seen[6:11].any() and seen[2].all()
     soles[:12] = np.nan
     assert sole_points(xy, soles)[0] is None
 
@@ -126,3 +127,19 @@ def test_sole_points_survive_the_landmark_csv(tmp_path):
     back = read_landmark_csv(write_landmark_csv(track, tmp_path / "soles.csv"))
     assert set(SOLE_POINTS) <= set(back.names)
     np.testing.assert_allclose(back.point("left_sole_rear"), track.point("left_sole_rear"), atol=1e-3)
+
+
+def test_a_foot_hidden_at_landing_leaves_its_strike_empty():
+    run = simulate(RunnerParams(duration_s=6.0))
+    track = run.track
+    vis = np.ones_like(track.xy[..., 0])
+    ic = run.truth[run.truth.side == "right"].ic_s.iloc[3]
+    near = np.abs(track.time_s - ic) <= 0.05
+    vis[np.ix_(near, [track.index("right_heel"), track.index("right_foot_index")])] = 0.2
+    res = analyze_track(replace(track, visibility=vis), height_cm=175)
+    hidden = (res.rows.side == "right") & ((res.rows.ic_s - ic).abs() < 0.03)
+    assert hidden.sum() == 1
+    assert res.rows.loc[hidden, "foot_strike"].isna().all() and res.rows.loc[hidden, "foot_strike_angle_deg"].isna().all()
+    assert res.rows.loc[~hidden, "foot_strike"].notna().all()
+    assert "strike_unseen" in res.to_dict()["warning_codes"]
+    assert sum(v for k, v in res.summary["foot_strike"].items() if k != "majority") == len(res.rows) - 1

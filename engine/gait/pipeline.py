@@ -419,6 +419,34 @@ def _timed_with_points(track: LandmarkTrack, prep: PreparedTrack,
     return lm_prep, timed, (points, *_foot_offset(points, timed, warnings)), warnings
 
 
+#: Below this visibility (BlazePose's own estimate, 0-1) a foot is taken as hidden.
+MIN_FOOT_VISIBILITY = 0.5
+
+
+def _hide_unseen_strikes(track: LandmarkTrack, rows: pd.DataFrame, warnings: list[str]) -> None:
+    """Leave the foot strike empty where the foot could not be seen at IC: no sole measured in the pixels
+    within a frame of it, and the pose model's heel and toe visibility under ``MIN_FOOT_VISIBILITY`` (a far
+    foot behind the near leg, a foot out of the picture). A track without visibility (a landmark CSV
+    that has none) is taken as seen."""
+    t, vis = track.time_s, track.visibility
+    hidden = np.zeros(len(rows), bool)
+    for i, (side, ic) in enumerate(zip(rows["side"], rows["ic_s"])):
+        k = int(np.argmin(np.abs(t - ic)))
+        near = slice(max(k - 1, 0), k + 2)
+        names = [f"{side}_sole_rear", f"{side}_sole_front"]
+        if all(n in track.names for n in names) and np.any(vis[near, [track.index(n) for n in names]] >= 0.5):
+            continue
+        foot = vis[near, [track.index(f"{side}_heel"), track.index(f"{side}_foot_index")]]
+        hidden[i] = bool(np.all(np.isfinite(foot)) and np.max(np.min(foot, axis=1)) < MIN_FOOT_VISIBILITY)
+    if hidden.any():
+        rows.loc[hidden, "foot_strike_angle_deg"] = np.nan
+        rows["foot_strike"] = rows["foot_strike"].astype(object)
+        rows.loc[hidden, "foot_strike"] = None
+        n = int(hidden.sum())
+        warnings.append(Notice("strike_unseen", f"the foot was hidden at {n} landing{'s' if n > 1 else ''}: "
+                               "its foot strike is left empty, not guessed"))
+
+
 def _ic_gap_s(a: pd.DataFrame, b: pd.DataFrame, t: np.ndarray) -> float:
     """Median time between the ICs of two timings of one track, each contact paired with the other timing's
     nearest contact of the same foot."""
@@ -490,6 +518,7 @@ def analyze_track(
     rows = compute_step_table(points, t, contacts, scale=scale, overground=prep.orient.overground,
                               belt_speed_mps=belt, flat_foot_offset_deg=offset, max_step_s=1.6 * step_s)
     rows["event_method"] = contacts["event_method"].to_numpy()
+    _hide_unseen_strikes(track, rows, warnings)
     summary = {**add_uncertainty(summarize(rows), rows, kind="pose", clean=bool(timed.info["clean"])),
                "flat_foot_offset_deg": offset, "flat_foot_offset_source": offset_source,
                "overground": prep.orient.overground}

@@ -160,13 +160,14 @@ def raw_pose(
 
 def _with_sole_points(xy: np.ndarray, vis: np.ndarray, soles: np.ndarray | None,
                       swapped: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], dict]:
-    """The landmarks plus the sole points (:func:`engine.pose.soles.sole_points`) where the soles were seen."""
+    """The landmarks plus the sole points (:func:`engine.pose.soles.sole_points`) where the soles were seen;
+    a sole point's visibility is 1 where the pixels showed it and 0 where it was filled in."""
     # the soles were measured on the pose model's sides: a frame whose legs were swapped back swaps them too
     soles = None if soles is None else np.where(swapped[:, None, None], soles[:, ::-1], soles)
-    soles_xy, share = sole_points(xy, soles)
-    if soles_xy is None:
+    soles_xy, seen, share = sole_points(xy, soles)
+    if soles_xy is None or seen is None:
         return xy, vis, LANDMARK_NAMES, share
-    return (np.concatenate([xy, soles_xy], axis=1), np.concatenate([vis, np.full(soles_xy.shape[:2], np.nan)], axis=1),
+    return (np.concatenate([xy, soles_xy], axis=1), np.concatenate([vis, seen.astype(float)], axis=1),
             LANDMARK_NAMES + SOLE_POINTS, share)
 
 

@@ -41,6 +41,9 @@ BELOW_FOOT = 0.6
 MAX_SHIFT_PX = 1.0
 #: Fewer sole columns than this give no line.
 MIN_COLUMNS = 4
+#: A foot shorter than this (heel to foot-index point, pixels of the shrunk frame) is too small to show its
+#: sole's angle: a runner a quarter of the frame tall has feet of 6-7 such pixels.
+MIN_FOOT_PX = 10.0
 #: MOG2: frames of history, variance threshold and the share of a pixel's history that is background.
 HISTORY, VAR_THRESHOLD, BACKGROUND_RATIO = 300, 16.0, 0.6
 
@@ -93,7 +96,9 @@ def sole_line(fg: np.ndarray, heel: np.ndarray, toe: np.ndarray, ankle: np.ndarr
     if not (np.isfinite(heel).all() and np.isfinite(toe).all() and np.isfinite(ankle).all()):
         return None
     h, w = fg.shape
-    length = max(float(np.hypot(*(toe - heel))), 4.0)
+    length = float(np.hypot(*(toe - heel)))
+    if length < MIN_FOOT_PX:
+        return None
     x0 = int(max(0, min(heel[0], toe[0]) - SIDE_MARGIN_FOOT * length))
     x1 = int(min(w - 1, max(heel[0], toe[0]) + SIDE_MARGIN_FOOT * length))
     y0 = int(max(0, ankle[1]))
@@ -165,7 +170,8 @@ def without_glitches(y: np.ndarray) -> np.ndarray:
     return _bridged(s.where(~(dev > max(GLITCH_PX, GLITCH_SD * spread))).to_numpy())
 
 
-def sole_points(xy: np.ndarray, soles: np.ndarray | None, *, min_share: float = 0.5) -> tuple[np.ndarray | None, dict]:
+def sole_points(xy: np.ndarray, soles: np.ndarray | None, *,
+                min_share: float = 0.5) -> tuple[np.ndarray | None, np.ndarray | None, dict]:
     """The track's sole points (T, 4, 2), in :data:`engine.model.SOLE_POINTS` order, from the landmarks
     ``xy`` (T, 33, 2) and the soles' heights (T, 2, 2): x of the heel and foot-index points, y of the sole
     below them.
@@ -174,13 +180,14 @@ def sole_points(xy: np.ndarray, soles: np.ndarray | None, *, min_share: float = 
     landmark, so the height does not jump where the measurement drops out. A measured sole outlives a
     landmark removed as an outlier for a few frames (its x is bridged): the pixels saw it. Returns None
     where any of the four was measured in fewer than ``min_share`` of the frames with landmarks (a
-    following or shaking camera, a background the runner cannot be told from), and the share measured
-    per point.
+    following or shaking camera, a background the runner cannot be told from), where each point was
+    measured (T, 4), and the share measured per point.
     """
     shares: dict = {}
     if soles is None or len(soles) != len(xy):
-        return None, shares
+        return None, None, shares
     out = np.full((len(xy), 4, 2), np.nan)
+    seen = np.zeros((len(xy), 4), bool)
     for s, (side, idx) in enumerate(_FEET.items()):
         for e, name in enumerate(("heel", "foot_index")):
             y = xy[:, idx[e], 1]
@@ -188,6 +195,7 @@ def sole_points(xy: np.ndarray, soles: np.ndarray | None, *, min_share: float = 
             has_landmark = np.isfinite(y)
             sole = np.where(np.isfinite(x), without_glitches(soles[:, s, e]), np.nan)
             ok = np.isfinite(sole)
+            seen[:, 2 * s + e] = ok
             shares[f"{side}_{name}"] = float(ok.sum() / max(has_landmark.sum(), 1))
             both = ok & has_landmark
             if both.sum() == 0:
@@ -195,5 +203,5 @@ def sole_points(xy: np.ndarray, soles: np.ndarray | None, *, min_share: float = 
             offset = float(np.median(sole[both] - y[both]))
             out[:, 2 * s + e] = np.stack([x, np.where(ok, sole, y + offset)], axis=-1)
     if not shares or min(shares.values()) < min_share:
-        return None, shares
-    return out, shares
+        return None, None, shares
+    return out, seen, shares
