@@ -139,7 +139,8 @@ def test_a_foot_hidden_at_landing_leaves_its_strike_empty():
     res = analyze_track(replace(track, visibility=vis), height_cm=175)
     hidden = (res.rows.side == "right") & ((res.rows.ic_s - ic).abs() < 0.03)
     assert hidden.sum() == 1
-    assert res.rows.loc[hidden, "foot_strike"].isna().all() and res.rows.loc[hidden, "foot_strike_angle_deg"].isna().all()
+    assert res.rows.loc[hidden, "foot_strike"].isna().all()
+    assert res.rows.loc[hidden, "foot_strike_angle_deg"].isna().all()
     assert res.rows.loc[~hidden, "foot_strike"].notna().all()
     assert "strike_unseen" in res.to_dict()["warning_codes"]
     assert sum(v for k, v in res.summary["foot_strike"].items() if k != "majority") == len(res.rows) - 1
