@@ -587,6 +587,10 @@ def template_lag(
     return closer if abs(closer - corner) <= max_shift else corner
 
 
+#: The two feet's lags from extreme to event are taken as one where they differ by less than this (samples).
+SAME_LAG_SAMPLES = 0.5
+
+
 def steady_event_timing(
     contacts: pd.DataFrame,
     *,
@@ -607,55 +611,77 @@ def steady_event_timing(
     alternate. The heel's forward extreme and the toe's rearward extreme (Zeni et al. 2008) come from
     the foot's large fore-aft swing and barely jitter; the lag from extreme to event is steady within
     a run. So each event keeps its foot's typical timing and loses the frame-to-frame noise; a real
-    left/right difference in that lag is kept (one lag per foot). Given the unsmoothed heights above
-    ground (``heel_height``/``toe_height``, the back and front contact points) and the contact
-    tolerance, the lag is timed on the average height curve of the foot's contacts
-    (:func:`template_lag`); otherwise it is the median of the contacts' own lags. Returns the
-    contacts and how many events were retimed.
+    left/right difference in that lag is kept (one lag per foot) where it exceeds half a sample. Given
+    the unsmoothed heights above ground (``heel_height``/``toe_height``, the back and front contact
+    points) and the contact tolerance, the lag is timed on the average height curve of the foot's contacts
+    (:func:`template_lag`); otherwise it is the median of the contacts' own lags. Both feet take the
+    average curve's lags, or both keep their own: one foot timed one way and the other the other way
+    would make the steps alternate by the two ways' difference; and two feet's lags within
+    ``SAME_LAG_SAMPLES`` of each other are averaged (their difference is the estimates' noise). Returns
+    the contacts and how many events were retimed.
     """
     fs = sample_rate_hz
-    dist = max(1, int(0.6 * stride_s * fs))
     out = contacts.copy()
+    feet = {side: _foot_lags(out, side, heel_fwd=heel_fwd, toe_fwd=toe_fwd, fs=fs, stride_s=stride_s, leg_px=leg_px,
+                             heel_height=heel_height, toe_height=toe_height, tol_px=tol_px)
+            for side in ("left", "right") if (out["side"] == side).any()}
+    use_template = bool(feet) and all(f["template_ok"] for f in feet.values())
+    lags = {side: f["template"] if use_template else f["own"] for side, f in feet.items()}
+    if len(lags) == 2:
+        # two feet's lags closer than half a sample differ by their estimates' noise, not by the runner
+        (ic_a, to_a), (ic_b, to_b) = lags.values()
+        ic_ab = 0.5 * (ic_a + ic_b) if abs(ic_a - ic_b) < SAME_LAG_SAMPLES else None
+        to_ab = 0.5 * (to_a + to_b) if abs(to_a - to_b) < SAME_LAG_SAMPLES else None
+        lags = {side: (ic_ab if ic_ab is not None else ic, to_ab if to_ab is not None else to)
+                for side, (ic, to) in lags.items()}
     moved = 0
-    search = max(2.0, 0.08 * fs)
-    window = max(3.0, 0.06 * fs)
-    for side in ("left", "right"):
+    for side, f in feet.items():
         sel = (out["side"] == side).to_numpy()
-        if not sel.any():
-            continue
-        heel_ext = _extremes(heel_fwd[side], distance=dist, prominence=0.15 * leg_px)
-        toe_ext = _extremes(-toe_fwd[side], distance=dist, prominence=0.15 * leg_px)
-        ic0, to0 = out.loc[sel, "ic_idx"].to_numpy(float), out.loc[sel, "to_idx"].to_numpy(float)
-        ic_near = _nearest_anchors(ic0, heel_ext, 0.3 * stride_s * fs, 0.15 * stride_s * fs)
-        to_near = _nearest_anchors(to0, toe_ext, 0.15 * stride_s * fs, 0.3 * stride_s * fs)
-        ic_lag, to_lag = _median_lag(ic0, ic_near), _median_lag(to0, to_near)   # the contacts' own lags
-        if heel_height is not None and toe_height is not None and tol_px:
-            heel_first = [lands_on_heel(heel_height[side], toe_height[side], int(i), int(j)) for i, j in zip(ic0, to0)]
-            landing = heel_height[side] if np.mean(heel_first) > 0.5 else toe_height[side]
-            ic_t = _template_or(ic_lag, ic_near, landing, rising=False, search=search, window=window,
-                                top=0.5 * tol_px, max_shift=MAX_TEMPLATE_SHIFT_S * fs)
-            to_t = _template_or(to_lag, to_near, toe_height[side], rising=True, search=search, window=window,
-                                top=2.0 * tol_px)
-            # the average curve corrects the noisy hinge's bias: a few milliseconds at the sharp
-            # landing (up to a frame at 30 fps), tens at the gentle lift-off; a curve that is no hinge (a
-            # foot the pose model partly guesses) can move the events much further, and then the
-            # contacts' own lags stay
-            gct = np.median(_place(to0, to_near, to_lag) - _place(ic0, ic_near, ic_lag))
-            gct_t = np.median(_place(to0, to_near, to_t) - _place(ic0, ic_near, ic_t))
-            if (not abs(ic_t - ic_lag) > max(0.020 * fs, 1.0) and not abs(to_t - to_lag) > 0.040 * fs and gct > 0
-                    and abs(gct_t - gct) <= 0.25 * gct):
-                ic_lag, to_lag = ic_t, to_t
-        ic, to = _place(ic0, ic_near, ic_lag), _place(to0, to_near, to_lag)
-        n_ic = int(ic_near[1].sum()) if ic_near else 0
-        n_to = int(to_near[1].sum()) if to_near else 0
+        ic_lag, to_lag = lags[side]
+        ic, to = _place(f["ic0"], f["ic_near"], ic_lag), _place(f["to0"], f["to_near"], to_lag)
         good = to > ic
         out.loc[sel, "ic_idx"] = np.where(good, ic, out.loc[sel, "ic_idx"])
         out.loc[sel, "to_idx"] = np.where(good, to, out.loc[sel, "to_idx"])
+        ic_near, to_near = f["ic_near"], f["to_near"]
         anchored = (ic_near[1] if ic_near else np.zeros(good.size, bool)) | (to_near[1] if to_near else False)
         if "event_method" in out.columns:
             out.loc[sel, "event_method"] = np.where(good & anchored, STEADY_LAG, out.loc[sel, "event_method"])
-        moved += n_ic + n_to
+        moved += (int(ic_near[1].sum()) if ic_near else 0) + (int(to_near[1].sum()) if to_near else 0)
     return out.sort_values("ic_idx").reset_index(drop=True), moved
+
+
+def _foot_lags(contacts: pd.DataFrame, side: str, *, heel_fwd, toe_fwd, fs: float, stride_s: float, leg_px: float,
+               heel_height, toe_height, tol_px) -> dict:
+    """One foot's anchors, its contacts' own median lags, the average curve's lags, and whether those may
+    replace the own ones (see :func:`steady_event_timing`)."""
+    dist = max(1, int(0.6 * stride_s * fs))
+    search, window = max(2.0, 0.08 * fs), max(3.0, 0.06 * fs)
+    sel = (contacts["side"] == side).to_numpy()
+    heel_ext = _extremes(heel_fwd[side], distance=dist, prominence=0.15 * leg_px)
+    toe_ext = _extremes(-toe_fwd[side], distance=dist, prominence=0.15 * leg_px)
+    ic0, to0 = contacts.loc[sel, "ic_idx"].to_numpy(float), contacts.loc[sel, "to_idx"].to_numpy(float)
+    ic_near = _nearest_anchors(ic0, heel_ext, 0.3 * stride_s * fs, 0.15 * stride_s * fs)
+    to_near = _nearest_anchors(to0, toe_ext, 0.15 * stride_s * fs, 0.3 * stride_s * fs)
+    ic_lag, to_lag = _median_lag(ic0, ic_near), _median_lag(to0, to_near)   # the contacts' own lags
+    foot = {"ic0": ic0, "to0": to0, "ic_near": ic_near, "to_near": to_near, "own": (ic_lag, to_lag),
+            "template": (ic_lag, to_lag), "template_ok": False}
+    if heel_height is None or toe_height is None or not tol_px:
+        return foot
+    heel_first = [lands_on_heel(heel_height[side], toe_height[side], int(i), int(j)) for i, j in zip(ic0, to0)]
+    landing = heel_height[side] if np.mean(heel_first) > 0.5 else toe_height[side]
+    ic_t = _template_or(ic_lag, ic_near, landing, rising=False, search=search, window=window, top=0.5 * tol_px,
+                        max_shift=MAX_TEMPLATE_SHIFT_S * fs)
+    to_t = _template_or(to_lag, to_near, toe_height[side], rising=True, search=search, window=window,
+                        top=2.0 * tol_px)
+    # the average curve corrects the noisy hinge's bias: a few milliseconds at the sharp landing (up to a
+    # frame at 30 fps), tens at the gentle lift-off; a curve that is no hinge (a foot the pose model partly
+    # guesses) can move the events much further, and then the contacts' own lags stay
+    gct = np.median(_place(to0, to_near, to_lag) - _place(ic0, ic_near, ic_lag))
+    gct_t = np.median(_place(to0, to_near, to_t) - _place(ic0, ic_near, ic_t))
+    foot["template"] = (ic_t, to_t)
+    foot["template_ok"] = bool(not abs(ic_t - ic_lag) > max(0.020 * fs, 1.0) and not abs(to_t - to_lag) > 0.040 * fs
+                               and gct > 0 and abs(gct_t - gct) <= 0.25 * gct)
+    return foot
 
 
 def merge_split_contacts(contacts: pd.DataFrame, *, min_stride_samples: float) -> tuple[pd.DataFrame, int]:
