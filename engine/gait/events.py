@@ -614,19 +614,25 @@ def steady_event_timing(
     left/right difference in that lag is kept (one lag per foot) where it exceeds half a sample. Given
     the unsmoothed heights above ground (``heel_height``/``toe_height``, the back and front contact
     points) and the contact tolerance, the lag is timed on the average height curve of the foot's contacts
-    (:func:`template_lag`); otherwise it is the median of the contacts' own lags. Both feet take the
-    average curve's lags, or both keep their own: one foot timed one way and the other the other way
-    would make the steps alternate by the two ways' difference; and two feet's lags within
-    ``SAME_LAG_SAMPLES`` of each other are averaged (their difference is the estimates' noise). Returns
-    the contacts and how many events were retimed.
+    (:func:`template_lag`); otherwise it is the median of the contacts' own lags. Where only one foot's
+    average curve gives a lag, the other foot's own lags are moved by the same correction: one foot
+    timed one way and the other the other way would make the steps alternate by the two ways'
+    difference. Two feet's lags within ``SAME_LAG_SAMPLES`` of each other are averaged (their
+    difference is the estimates' noise). Returns the contacts and how many events were retimed.
     """
     fs = sample_rate_hz
     out = contacts.copy()
     feet = {side: _foot_lags(out, side, heel_fwd=heel_fwd, toe_fwd=toe_fwd, fs=fs, stride_s=stride_s, leg_px=leg_px,
                              heel_height=heel_height, toe_height=toe_height, tol_px=tol_px)
             for side in ("left", "right") if (out["side"] == side).any()}
-    use_template = bool(feet) and all(f["template_ok"] for f in feet.values())
-    lags = {side: f["template"] if use_template else f["own"] for side, f in feet.items()}
+    lags = {side: f["template"] if f["template_ok"] else f["own"] for side, f in feet.items()}
+    ok = [f for f in feet.values() if f["template_ok"]]
+    if len(ok) == 1 and len(feet) == 2:
+        # the other foot's own lags carry the noisy hinge's bias that the average curve took off this
+        # foot's: they are moved by the same amount, so the two feet's steps do not alternate by it
+        shift = np.subtract(ok[0]["template"], ok[0]["own"])
+        lags = {side: tuple(np.add(f["own"], shift)) if not f["template_ok"] else f["template"]
+                for side, f in feet.items()}
     if len(lags) == 2:
         # two feet's lags closer than half a sample differ by their estimates' noise, not by the runner
         (ic_a, to_a), (ic_b, to_b) = lags.values()
