@@ -15,7 +15,7 @@ from engine.pose.soles import SoleFinder, sole_line, sole_points
 from engine.sources.landmarks_csv import read_landmark_csv, write_landmark_csv
 from engine.synth.runner import RunnerParams, simulate
 
-HEEL, TOE, ANKLE = (LANDMARK_NAMES.index(f"left_{p}") for p in ("heel", "foot_index", "ankle"))
+HEEL, TOE, ANKLE, KNEE = (LANDMARK_NAMES.index(f"left_{p}") for p in ("heel", "foot_index", "ankle", "knee"))
 
 
 def _shoe(img: np.ndarray, x0: float, bottom: float, length: float, pitch_deg: float) -> None:
@@ -41,8 +41,9 @@ def test_the_line_along_a_shoes_bottom_edge_is_found():
 def _feet_xy(x0: float, bottom: float, length: float) -> np.ndarray:
     xy = np.full((33, 2), np.nan)
     xy[HEEL], xy[TOE], xy[ANKLE] = (x0 + 3, bottom - 8), (x0 + length - 3, bottom - 4), (x0 + 8, bottom - 25)
-    right = [LANDMARK_NAMES.index(f"right_{p}") for p in ("heel", "foot_index", "ankle")]
-    xy[right] = xy[[HEEL, TOE, ANKLE]] + np.array([400.0, 0.0])
+    xy[KNEE] = (x0 + 15, bottom - 110)
+    right = [LANDMARK_NAMES.index(f"right_{p}") for p in ("heel", "foot_index", "ankle", "knee")]
+    xy[right] = xy[[HEEL, TOE, ANKLE, KNEE]] + np.array([400.0, 0.0])
     return xy
 
 

@@ -27,6 +27,13 @@ MIN_TRACKS = 8
 RUNNER_MARGIN = 0.3
 
 
+def work_frame(rgb: np.ndarray) -> np.ndarray:
+    """The frame shrunk to ``WORK_SIDE_PX`` on its shorter side (as it is where already smaller): the pixel
+    measurements of the pose stage share one copy."""
+    f = min(1.0, WORK_SIDE_PX / min(rgb.shape[:2]))
+    return cv2.resize(rgb, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1.0 else rgb
+
+
 class BackgroundFlow:
     """Feed it frames in order with the runner's landmarks; ``step`` returns each frame's background shift
     (pixels of the full frame, image axes) since the frame before (NaN where too few corners were tracked),
@@ -38,9 +45,7 @@ class BackgroundFlow:
         self.prev_mask: np.ndarray | None = None
 
     def step(self, rgb: np.ndarray, runner_xy: np.ndarray | None) -> tuple[np.ndarray, bool]:
-        f = min(1.0, WORK_SIDE_PX / min(rgb.shape[:2]))
-        grey = cv2.cvtColor(cv2.resize(rgb, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1.0 else rgb,
-                            cv2.COLOR_RGB2GRAY)
+        grey = cv2.cvtColor(work_frame(rgb), cv2.COLOR_RGB2GRAY)
         to_full = self.full_width / grey.shape[1]
         mask = self._mask(grey.shape, None if runner_xy is None else runner_xy / to_full)
         shift, ok = np.full(2, np.nan), False

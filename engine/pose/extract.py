@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.pose.blazepose import N_LANDMARKS, BlazePose, PoseSettings
-from engine.pose.camera import BackgroundFlow
+from engine.pose.camera import BackgroundFlow, work_frame
 from engine.pose.soles import SoleFinder
 from engine.pose.video import VideoInfo, iter_frames, probe
 
@@ -101,8 +101,9 @@ def run_span(
             else:
                 xy, vis, world = out
                 xy = (xy + np.array([x0, y0])) * np.array([info.width / rgb.shape[1], info.height / rgb.shape[0]])
-            shift, _ = flow.step(rgb, xy if out is not None else None)
-            sole = finder.step(rgb, xy if out is not None else None, shift)
+            small = work_frame(rgb)                # one shrunk copy for both pixel measurements
+            shift, _ = flow.step(small, xy if out is not None else None)
+            sole = finder.step(small, xy if out is not None else None, shift)
             if t < start_s - 1e-6:
                 continue  # warm-up frame: the tracker saw it, the result is not ours
             times.append(t)

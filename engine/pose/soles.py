@@ -27,12 +27,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pandas as pd
-from scipy.stats import theilslopes
 
 from engine.model import LANDMARK_NAMES
+from engine.pose.camera import work_frame
 
-#: Frames are shrunk to this shorter side for the background model (as for the camera's motion).
-WORK_SIDE_PX = 360
 #: The column range searched around a foot, beyond its heel and foot-index points, in foot lengths.
 SIDE_MARGIN_FOOT = 0.15
 #: How far below a foot's lower landmark its sole may be, in foot lengths.
@@ -66,31 +64,56 @@ class SoleFinder:
         self.model.setBackgroundRatio(BACKGROUND_RATIO)
         self.background: np.ndarray | None = None
         self.frames = 0
+        self.top: int | None = None     # the band of the picture modelled: from above the knees down
 
     def step(self, rgb: np.ndarray, xy: np.ndarray | None, shift: np.ndarray | None = None) -> np.ndarray:
-        f = min(1.0, WORK_SIDE_PX / min(rgb.shape[:2]))
-        small = cv2.resize(rgb, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1.0 else rgb
-        fg = self.model.apply(small) == 255          # 127 marks shadow: not shoe
+        """Heights (2, 2) for one frame (already shrunk by :func:`engine.pose.camera.work_frame` or not) and its
+        landmarks."""
+        small = work_frame(rgb)
+        to_full = self.full_width / small.shape[1]
         out = np.full((2, 2), np.nan)
+        if self.top is None:
+            self.top = _band_top(xy, to_full)
+            if self.top is None:
+                return out                          # nobody seen yet: no band to model
+        band = small[self.top:]
+        fg = self.model.apply(band) == 255          # 127 marks shadow: not shoe
         # a shift that could not be measured (a background without corners) is no evidence of a moving camera
         moved = shift is not None and bool(np.all(np.isfinite(shift))) and float(np.hypot(*shift)) > MAX_SHIFT_PX
         if xy is None or moved:
             return out
-        to_full = self.full_width / small.shape[1]
         if self.background is None or self.frames % BACKGROUND_EVERY == 0:
             self.background = self.model.getBackgroundImage().astype(np.int16)
-        contrast = np.abs(small.astype(np.int16) - self.background).sum(axis=2)
         self.frames += 1
+        up = np.array([0.0, self.top])
         for s, (heel_i, toe_i, ankle_i) in enumerate(_FEET.values()):
-            line = sole_line(fg, xy[heel_i] / to_full, xy[toe_i] / to_full, xy[ankle_i] / to_full, contrast=contrast)
+            line = sole_line(fg, xy[heel_i] / to_full - up, xy[toe_i] / to_full - up, xy[ankle_i] / to_full - up,
+                             frame=band, background=self.background)
             if line is not None:
                 slope, icpt = line
-                out[s] = (slope * xy[[heel_i, toe_i], 0] / to_full + icpt) * to_full
+                out[s] = (slope * xy[[heel_i, toe_i], 0] / to_full + icpt + self.top) * to_full
         return out
 
 
+#: The band modelled starts this many shin lengths above the higher knee of the first frame with a pose.
+BAND_ABOVE_KNEE = 0.5
+_KNEES, _ANKLES = ([LANDMARK_NAMES.index(f"{s}_{p}") for s in ("left", "right")] for p in ("knee", "ankle"))
+
+
+def _band_top(xy: np.ndarray | None, to_full: float) -> int | None:
+    """First row of the band below which the feet are: the background model covers only it (a third of the
+    picture's pixels for a runner filling its height), or None without knees and ankles."""
+    if xy is None:
+        return None
+    knee, ankle = xy[_KNEES, 1] / to_full, xy[_ANKLES, 1] / to_full
+    if not (np.isfinite(knee).all() and np.isfinite(ankle).all()):
+        return None
+    shin = float(np.max(ankle) - np.min(knee))
+    return int(max(0.0, np.min(knee) - BAND_ABOVE_KNEE * max(shin, 0.0)))
+
+
 def sole_line(fg: np.ndarray, heel: np.ndarray, toe: np.ndarray, ankle: np.ndarray,
-              contrast: np.ndarray | None = None) -> tuple[float, float] | None:
+              frame: np.ndarray | None = None, background: np.ndarray | None = None) -> tuple[float, float] | None:
     """``(slope, intercept)`` of the line ``y = slope x + intercept`` along the lowest foreground pixels of
     the columns under one foot (mask pixels), or None where too few columns show one."""
     if not (np.isfinite(heel).all() and np.isfinite(toe).all() and np.isfinite(ankle).all()):
@@ -115,12 +138,17 @@ def sole_line(fg: np.ndarray, heel: np.ndarray, toe: np.ndarray, ankle: np.ndarr
     bottom = y0 + window.shape[0] - 1 - np.argmax(window[::-1], axis=0)
     xs = (x0 + np.flatnonzero(seen)).astype(float)
     ys = bottom[seen].astype(float) + 0.5          # the pixel's lower edge
-    if contrast is not None:
-        ys = _half_contrast_edges(contrast[y0:y1 + 1, x0:x1 + 1], window, bottom[seen] - y0, np.flatnonzero(seen)) + y0
+    if frame is not None and background is not None:
+        diff = np.abs(frame[y0:y1 + 1, x0:x1 + 1].astype(np.int16) - background[y0:y1 + 1, x0:x1 + 1]).sum(axis=2)
+        ys = _half_contrast_edges(diff, window, bottom[seen] - y0, np.flatnonzero(seen)) + y0
     # the sole is the lower envelope: columns whose lowest point lies well above the line (the rounded heel
-    # and toe, the other foot or the shin passing over them) are dropped; a robust line (Theil-Sen) first,
+    # and toe, the other foot or the shin passing over them) are dropped; a robust line (Huber, OpenCV's fitLine) first,
     # then least squares on what lies on it
-    slope, icpt, _, _ = theilslopes(ys, xs)
+    vx, vy, px, py = cv2.fitLine(np.column_stack([xs, ys]).astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+    if abs(vx) < 1e-6:
+        return None
+    slope = float(vy / vx)
+    icpt = float(py - slope * px)
     above = (slope * xs + icpt) - ys
     spread = max(1.0, 1.4826 * float(np.median(np.abs(above))))
     keep = np.abs(above) <= 2.5 * spread
