@@ -9,7 +9,7 @@ runner is not (outside the runner's box, widened by a margin) and above the runn
 of a treadmill moves with the belt). The median of their displacements is the background's shift.
 
 Trade-offs: ++ cheap (a 360-pixel grey frame, computed in the pose workers on frames they already
-decode: ~2-3 ms a frame against ~25 ms of pose); ++ robust to other movers (a median); -- a background
+decode: ~2 ms a frame against ~15-25 ms of pose); ++ robust to other movers (a median); -- a background
 without texture (a clear sky, a plain wall) gives no corners, and the shift is then taken as zero;
 -- zoom and rotation are not modelled, only a pan.
 """
@@ -23,6 +23,8 @@ import numpy as np
 WORK_SIDE_PX = 360
 #: Fewer tracked corners than this give no measurement (shift 0 for that frame).
 MIN_TRACKS = 8
+#: At most this many corners are tracked: their median shift is the background's.
+MAX_CORNERS = 150
 #: The runner's box is widened by this share of its size before it is masked out.
 RUNNER_MARGIN = 0.3
 
@@ -49,12 +51,16 @@ class BackgroundFlow:
         to_full = self.full_width / grey.shape[1]
         mask = self._mask(grey.shape, None if runner_xy is None else runner_xy / to_full)
         shift, ok = np.full(2, np.nan), False
-        if self.prev is not None and self.prev.shape == grey.shape:
-            corners = cv2.goodFeaturesToTrack(self.prev, maxCorners=300, qualityLevel=0.01, minDistance=7,
-                                              mask=self.prev_mask)
+        if self.prev is not None and self.prev_mask is not None and self.prev.shape == grey.shape:
+            # corners are found on a half-size copy (a quarter of the work) and tracked at the work size
+            half = cv2.pyrDown(self.prev)
+            half_mask = cv2.resize(self.prev_mask, half.shape[::-1], interpolation=cv2.INTER_NEAREST)
+            corners = cv2.goodFeaturesToTrack(half, maxCorners=MAX_CORNERS, qualityLevel=0.01, minDistance=4,
+                                              mask=half_mask)
             if corners is not None and len(corners) >= MIN_TRACKS:
+                corners = corners * 2.0
                 moved, status, _ = cv2.calcOpticalFlowPyrLK(self.prev, grey, corners, None,  # type: ignore[call-overload]
-                                                            winSize=(21, 21),
+                                                            winSize=(15, 15),
                                                             maxLevel=3)
                 good = status.ravel() == 1
                 if good.sum() >= MIN_TRACKS:
