@@ -625,21 +625,15 @@ def steady_event_timing(
     feet = {side: _foot_lags(out, side, heel_fwd=heel_fwd, toe_fwd=toe_fwd, fs=fs, stride_s=stride_s, leg_px=leg_px,
                              heel_height=heel_height, toe_height=toe_height, tol_px=tol_px)
             for side in ("left", "right") if (out["side"] == side).any()}
-    lags = {side: f["template"] if f["template_ok"] else f["own"] for side, f in feet.items()}
+    # a foot whose average curve gives no lags keeps its own, moved by the other foot's correction: they
+    # carry the noisy hinge's bias that the curve took off the other foot's, and the steps would alternate
     ok = [f for f in feet.values() if f["template_ok"]]
-    if len(ok) == 1 and len(feet) == 2:
-        # the other foot's own lags carry the noisy hinge's bias that the average curve took off this
-        # foot's: they are moved by the same amount, so the two feet's steps do not alternate by it
-        shift = np.subtract(ok[0]["template"], ok[0]["own"])
-        lags = {side: tuple(np.add(f["own"], shift)) if not f["template_ok"] else f["template"]
-                for side, f in feet.items()}
+    shift = np.subtract(ok[0]["template"], ok[0]["own"]) if len(ok) == 1 else np.zeros(2)
+    lags = {side: f["template"] if f["template_ok"] else tuple(np.add(f["own"], shift)) for side, f in feet.items()}
     if len(lags) == 2:
         # two feet's lags closer than half a sample differ by their estimates' noise, not by the runner
         (ic_a, to_a), (ic_b, to_b) = lags.values()
-        ic_ab = 0.5 * (ic_a + ic_b) if abs(ic_a - ic_b) < SAME_LAG_SAMPLES else None
-        to_ab = 0.5 * (to_a + to_b) if abs(to_a - to_b) < SAME_LAG_SAMPLES else None
-        lags = {side: (ic_ab if ic_ab is not None else ic, to_ab if to_ab is not None else to)
-                for side, (ic, to) in lags.items()}
+        lags = dict(zip(lags, zip(_one_if_close(ic_a, ic_b), _one_if_close(to_a, to_b))))
     moved = 0
     for side, f in feet.items():
         sel = (out["side"] == side).to_numpy()
@@ -654,6 +648,11 @@ def steady_event_timing(
             out.loc[sel, "event_method"] = np.where(good & anchored, STEADY_LAG, out.loc[sel, "event_method"])
         moved += (int(ic_near[1].sum()) if ic_near else 0) + (int(to_near[1].sum()) if to_near else 0)
     return out.sort_values("ic_idx").reset_index(drop=True), moved
+
+
+def _one_if_close(a: float, b: float) -> tuple[float, float]:
+    """Two lags, averaged where they differ by less than ``SAME_LAG_SAMPLES``."""
+    return (0.5 * (a + b),) * 2 if abs(a - b) < SAME_LAG_SAMPLES else (a, b)
 
 
 def _foot_lags(contacts: pd.DataFrame, side: str, *, heel_fwd, toe_fwd, fs: float, stride_s: float, leg_px: float,

@@ -194,7 +194,7 @@ def prepare_track(track: LandmarkTrack, settings: GaitSettings) -> PreparedTrack
                             f"the ground runs {abs(tilt):.1f} deg off the image's horizontal (the camera is not "
                             "level); the picture was levelled, so angles are measured from the ground's vertical"))
     # the noise of the points the contacts are timed on: the soles seen in the pixels where the track has them
-    ends = ("sole_rear", "sole_front") if "left_sole_rear" in names else ("heel", "foot_index")
+    ends = ("sole_rear", "sole_front") if _has_pixel_soles(names) else ("heel", "foot_index")
     feet = [names.index(f"{s}_{p}") for s in SIDES for p in ends]
     noise = noise_sd(xy_b[:, feet, 1], xy_s[:, feet, 1], sample_rate_hz=fs, cutoff_hz=settings.cutoff_hz)
     # the smoothed signal keeps the share fc / nyquist of the noise's variance
@@ -261,8 +261,9 @@ def height_contacts(prep: PreparedTrack, settings: GaitSettings) -> TimedContact
     return _timed(contacts, warnings, info, heel_y, toe_y, raw)
 
 
-def _has_pixel_soles(points: dict[str, np.ndarray]) -> bool:
-    return all(f"{s}_sole_{end}" in points for s in SIDES for end in ("rear", "front"))
+def _has_pixel_soles(names) -> bool:
+    """Whether a track's point names (or a dict of its points) include the soles seen in the pixels."""
+    return set(SOLE_POINTS) <= set(names)
 
 
 def _timed(contacts, warnings, info, heel_y, toe_y, raw) -> TimedContacts:
@@ -429,14 +430,16 @@ def _hide_unseen_strikes(track: LandmarkTrack, rows: pd.DataFrame, warnings: lis
     foot behind the near leg, a foot out of the picture). A track without visibility (a landmark CSV
     that has none) is taken as seen."""
     t, vis = track.time_s, track.visibility
+    soles = _has_pixel_soles(track.names)
+    cols = {s: ([track.index(f"{s}_sole_{end}") for end in ("rear", "front")] if soles else [],
+                [track.index(f"{s}_heel"), track.index(f"{s}_foot_index")]) for s in SIDES}
     hidden = np.zeros(len(rows), bool)
     for i, (side, ic) in enumerate(zip(rows["side"], rows["ic_s"])):
         k = int(np.argmin(np.abs(t - ic)))
         near = slice(max(k - 1, 0), k + 2)
-        names = [f"{side}_sole_rear", f"{side}_sole_front"]
-        if all(n in track.names for n in names) and np.any(vis[near, [track.index(n) for n in names]] >= 0.5):
+        sole, foot = (vis[near][:, c] for c in cols[side])
+        if sole.size and np.any(sole >= 0.5):             # 1 where the pixels showed the sole
             continue
-        foot = vis[near, [track.index(f"{side}_heel"), track.index(f"{side}_foot_index")]]
         hidden[i] = bool(np.all(np.isfinite(foot)) and np.max(np.min(foot, axis=1)) < MIN_FOOT_VISIBILITY)
     if hidden.any():
         rows.loc[hidden, "foot_strike_angle_deg"] = np.nan

@@ -151,6 +151,17 @@ def keep_one_person(
     return xy, IdentityReport(jumps=int(cut.sum()), dropped_frames=int(drop.size), dropped_s=drop.size * frame_dt)
 
 
+def hampel_outliers(values: np.ndarray, *, window: int, k_sd: float, floor: float) -> np.ndarray:
+    """Where a (T, K) series lies further from its rolling median (centred, ``window`` samples) than ``k_sd``
+    robust standard deviations of its column's residuals and at least ``floor``: a Hampel filter's outliers."""
+    import pandas as pd
+
+    med = pd.DataFrame(values).rolling(window, center=True, min_periods=window // 2 + 1).median().to_numpy()
+    resid = np.abs(values - med)
+    limit = np.maximum(k_sd * 1.4826 * np.nanmedian(resid, axis=0), floor)
+    return resid > limit
+
+
 def reject_outliers(
     xy: np.ndarray,
     time_s: np.ndarray,
@@ -168,20 +179,14 @@ def reject_outliers(
     residuals, and at least ``floor_torso`` torso lengths. Blanked samples are bridged later like
     any short gap. Returns the cleaned array and the number of samples blanked.
     """
-    import pandas as pd
-
     T, L, _ = xy.shape
     if T < 5:
         return xy, 0
     dt = float(np.median(np.diff(time_s)))
     win = max(3, int(round(window_ms / 1000.0 / dt)) | 1)
     torso = np.nanmedian(torso_length_px(xy))
-    flat = pd.DataFrame(xy.reshape(T, L * 2))
-    med = flat.rolling(win, center=True, min_periods=win // 2 + 1).median().to_numpy()
-    resid = np.abs(xy.reshape(T, L * 2) - med)
-    sd = 1.4826 * np.nanmedian(resid, axis=0)
-    limit = np.maximum(k_sd * sd, floor_torso * torso if np.isfinite(torso) else 0.0)
-    bad = (resid > limit).reshape(T, L, 2).any(axis=2)
+    bad = hampel_outliers(xy.reshape(T, L * 2), window=win, k_sd=k_sd,
+                          floor=floor_torso * torso if np.isfinite(torso) else 0.0).reshape(T, L, 2).any(axis=2)
     if not bad.any():
         return xy, 0
     xy = xy.copy()

@@ -30,6 +30,7 @@ import pandas as pd
 
 from engine.model import LANDMARK_NAMES
 from engine.pose.camera import work_frame
+from engine.pose.repair import hampel_outliers
 
 #: The column range searched around a foot, beyond its heel and foot-index points, in foot lengths.
 SIDE_MARGIN_FOOT = 0.15
@@ -191,11 +192,11 @@ def _bridged(v: np.ndarray) -> np.ndarray:
 
 def without_glitches(y: np.ndarray) -> np.ndarray:
     """Heights with single-frame glitches removed (a Hampel filter over 5 frames) and short gaps bridged."""
-    s = pd.Series(y, dtype=float)
-    med = s.rolling(5, center=True, min_periods=3).median()
-    dev = (s - med).abs()
-    spread = 1.4826 * float(np.nanmedian(dev)) if dev.notna().any() else 0.0
-    return _bridged(s.where(~(dev > max(GLITCH_PX, GLITCH_SD * spread))).to_numpy())
+    y = np.asarray(y, dtype=float)
+    if not np.isfinite(y).any():
+        return y.copy()
+    glitch = hampel_outliers(y[:, None], window=5, k_sd=GLITCH_SD, floor=GLITCH_PX)[:, 0]
+    return _bridged(np.where(glitch, np.nan, y))
 
 
 def sole_points(xy: np.ndarray, soles: np.ndarray | None, *,
