@@ -4,7 +4,8 @@ run through BlazePose and the gait engine, and scored against the exact truth, l
     uv run python benchmarks/sweep_looks.py [--looks studio portrait_30fps ...] [--styles heel_striker ...]
 
 Columns: contacts found of the truth's, extra contacts, share of ICs within one frame, strike class right,
-cadence error, IC's mean error and median |error| (ms), median |error| of contact time (ms), lean,
+cadence error, IC's mean error and median |error| (ms), the ICs' scatter about each foot's mean error
+(ms: what makes per-step cadence scatter), median |error| of contact time (ms), lean,
 alignment (deg), overstride and vertical oscillation (cm), how the contacts were timed, and the share of
 the summary's metrics whose session error lies within 3 of their reported ``uncertainty``. TUNING looks
 are for choosing numbers, HELD_OUT looks only for checking them.
@@ -27,6 +28,14 @@ from engine.errors import LeanlineError  # noqa: E402
 from engine.sources import analyze  # noqa: E402
 from engine.synth.looks import HELD_OUT, LOOKS, TUNING, render  # noqa: E402
 from engine.synth.runner import STYLES, RunnerParams  # noqa: E402
+
+
+def _spread_about_feet(ic_ms: np.ndarray, sides: list[str]) -> float:
+    """SD of the IC errors about each foot's mean error: the step-to-step scatter that moves per-step cadence."""
+    if len(ic_ms) < 4:
+        return float("nan")
+    err = pd.Series(ic_ms)
+    return float((err - err.groupby(pd.Series(sides)).transform("mean")).std())
 
 
 def score(look, style: str, folder: Path) -> dict:
@@ -56,7 +65,8 @@ def score(look, style: str, folder: Path) -> dict:
             "strike_%": 100 * float(np.mean([e.foot_strike == t.foot_strike for t, e in pairs])) if pairs else np.nan,
             "cadence_%": 100 * (res.summary["cadence_spm"]["median"] / truth.cadence_spm.median() - 1),
             "ic_bias_ms": float(np.mean(ic)) if len(ic) else np.nan,
-            "ic_ms": float(np.median(np.abs(ic))) if len(ic) else np.nan, **err,
+            "ic_ms": float(np.median(np.abs(ic))) if len(ic) else np.nan,
+            "ic_sd_ms": _spread_about_feet(ic, [t.side for t, _ in pairs]), **err,
             "timed_by": "/".join(sorted(res.extra["event_methods"])), "within_3u_%": _covered(res, truth)}
 
 
@@ -84,7 +94,8 @@ def main() -> None:
     print(table.round(1).to_string(index=False))
     for name, part in table.groupby("set"):
         print(f"{name}: IC within a frame {part['ic_1frame_%'].mean():.0f} %, strike {part['strike_%'].mean():.0f} %, "
-              f"|cadence| {part['cadence_%'].abs().mean():.1f} %, within 3u {part['within_3u_%'].mean():.0f} %")
+              f"|cadence| {part['cadence_%'].abs().mean():.1f} %, IC scatter {part['ic_sd_ms'].mean():.1f} ms, "
+              f"within 3u {part['within_3u_%'].mean():.0f} %")
     print(f"\nlooks: {len(TUNING)} tuning, {len(HELD_OUT)} held out")
 
 

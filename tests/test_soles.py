@@ -38,6 +38,30 @@ def test_the_line_along_a_shoes_bottom_edge_is_found():
     assert sole_line(np.zeros((200, 300), bool), heel, toe, np.array([110.0, 120.0])) is None
 
 
+
+def test_faint_foreground_under_the_shoe_does_not_lower_the_sole():
+    """Compression noise under a landing shoe: the mask reaches pixels below it whose difference from the
+    background is a fraction of the shoe's; the edge stays where the shoe's contrast ends."""
+    background = np.full((200, 300, 3), 100, np.uint8)
+    clean = background.copy()
+    _shoe(clean, 100, 150, 60, 10.0)
+    noisy = clean.copy()
+    noisy[151:155, 98:118] = 125                                     # faint blocks below the heel end
+    heel, toe = np.array([103.0, 140.0]), np.array([155.0, 132.0])
+    ankle = np.array([110.0, 120.0])
+
+    def line(frame, contrast=True):
+        mask = np.abs(frame.astype(np.int16) - background).sum(axis=2) > 20   # what a background model marks
+        kw = dict(frame=frame, background=background.astype(np.int16)) if contrast else {}
+        slope, icpt = sole_line(mask, heel, toe, ankle, **kw)
+        return np.degrees(np.arctan(-slope)), slope * 100 + icpt         # pitch and the heel end's height
+
+    pitch, at_heel = line(noisy)
+    assert pitch == pytest.approx(10.0, abs=1.0)
+    assert at_heel == pytest.approx(line(clean)[1], abs=0.2) and at_heel == pytest.approx(150.0, abs=1.0)
+    # on the mask alone the faint pixels count as shoe and the heel reads low
+    assert line(noisy, contrast=False)[1] > line(clean, contrast=False)[1] + 1.0
+
 def _feet_xy(x0: float, bottom: float, length: float) -> np.ndarray:
     xy = np.full((33, 2), np.nan)
     xy[HEEL], xy[TOE], xy[ANKLE] = (x0 + 3, bottom - 8), (x0 + length - 3, bottom - 4), (x0 + 8, bottom - 25)

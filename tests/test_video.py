@@ -54,12 +54,16 @@ def _paired(est: pd.DataFrame, truth: pd.DataFrame, tol_s: float) -> pd.DataFram
 
 
 #: Bounds measured on these clips, with a margin: (IC within k frames for >= 80 % of contacts,
-#: cadence fraction, foot strike share right, lean, alignment, vertical oscillation, overstride).
-#: Contacts and foot strike are read on the soles seen in the pixels (engine.pose.soles): measured
-#: IC within one frame for 100 % (treadmill, portrait) and 89 % (overground) of contacts, strike
-#: 93-100 %, overstride 1.3-2.2 cm, lean 0.4-1.4 deg, alignment 1.2-3.6 deg. BlazePose's hips
-#: under-read the bob (8.3 cm against 10 on the synthetic runner), so vertical oscillation reads up to
-#: 1.1 cm low on the treadmill clip.
+#: cadence fraction (of the mean), foot strike share right, lean, alignment, vertical oscillation,
+#: overstride). Contacts and foot strike are read on the soles seen in the pixels (engine.pose.soles):
+#: measured IC within one frame for all contacts of the three clips, strike 100 %, mean cadence within
+#: 0.13 %, overstride 0.9-2.3 cm, lean 0.4-1.9 deg, alignment 1.4-2.8 deg. BlazePose's hips under-read
+#: the bob (8.3 cm against 10 on the synthetic runner), so vertical oscillation reads up to 1.0 cm low on
+#: the treadmill clip. The clips render to the same bytes on every run (one encoder thread).
+#: The per-step cadence of a still clip scatters by 4-5 spm (IC scatter of 6-9 ms about each foot's mean,
+#: ``benchmarks/sweep_looks.py``), so the median of 13 steps lies within about 1 % of the truth only two
+#: times in three; its bound is three of its standard errors.
+MEDIAN_CADENCE = 0.03
 BOUNDS = {
     "treadmill60": dict(ic_frames=1, cadence=0.01, strike=0.9, lean=3.0, alignment=4.0, vo=1.25, overstride=3.0),
     "portrait30": dict(ic_frames=1, cadence=0.01, strike=0.9, lean=3.0, alignment=3.0, vo=1.0, overstride=3.0),
@@ -92,7 +96,11 @@ def test_clip_metrics_match_truth(clips, name):
         return float((m[col] - m[f"{col}_t"]).abs().median())
 
     true_cad = 60.0 / p.step_s
-    assert abs(result.summary["cadence_spm"]["median"] - true_cad) <= bounds["cadence"] * true_cad
+    cadence = result.summary["cadence_spm"]
+    # the mean step time is the span of the ICs over their count, so the mean cadence is as sharp as the
+    # timing of the first and last contact; the median is one step's and carries its scatter
+    assert abs(cadence["mean"] - true_cad) <= bounds["cadence"] * true_cad, cadence
+    assert abs(cadence["median"] - true_cad) <= MEDIAN_CADENCE * true_cad, cadence
     if bounds["strike"] is not None:
         assert (m.foot_strike == m.foot_strike_t).mean() >= bounds["strike"]
     assert med("lean_deg") <= bounds["lean"]

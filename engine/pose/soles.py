@@ -166,19 +166,24 @@ BRIDGE_FRAMES = 3
 
 
 def _half_contrast_edges(diff: np.ndarray, fg: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Sub-pixel bottom edges: per column, where the difference from the background falls through half the
-    foreground's typical difference, searched from a pixel above the mask's lowest to a pixel below it."""
+    """Sub-pixel bottom edges: per column, below the lowest pixel whose difference from the background
+    reaches half the foreground's typical difference, where the difference falls through that half.
+
+    The contrast, not the mask, places the edge. Compression noise under a landing shoe makes the
+    background model mark a few floor pixels as foreground, seldom at half the shoe's contrast; and a
+    dark sole on a lighter floor can be taken for the shoe's shadow and left out of the mask, though it
+    differs from the floor as much as the shoe. A column without such a pixel keeps the mask's lowest.
+    """
     level = 0.5 * float(np.median(diff[fg])) if fg.any() else 0.0
-    h = diff.shape[0]
     out = rows.astype(float) + 0.5
     if level <= 0:
         return out
-    for k, (r, c) in enumerate(zip(rows, cols)):
-        col = diff[:, c].astype(float)
-        for rr in range(min(r + 1, h - 2), max(r - 2, 0) - 1, -1):
-            if col[rr] >= level > col[rr + 1]:
-                out[k] = rr + (col[rr] - level) / (col[rr] - col[rr + 1])
-                break
+    h = diff.shape[0]
+    strong = diff[:, cols] >= level
+    low = h - 1 - np.argmax(strong[::-1], axis=0)
+    k = np.flatnonzero(strong.any(axis=0) & (low < h - 1))
+    above, below = diff[low[k], cols[k]].astype(float), diff[low[k] + 1, cols[k]].astype(float)
+    out[k] = low[k] + (above - level) / np.maximum(above - below, 1e-9)
     return out
 
 

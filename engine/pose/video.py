@@ -181,13 +181,16 @@ def write_h264(
     height: int,
     crf: int = 23,
     rotate_display_deg: int = 0,
+    threads: int | None = None,
 ) -> Path:
     """Encode ``(time_s, rgb)`` frames of ``width`` x ``height`` (as displayed) to H.264 in .mp4.
 
     yuv420p with the index at the front (``+faststart``), so browsers play it. Frame times become
     presentation times (variable frame rate survives). ``rotate_display_deg`` stores the frames
     turned back by that angle and tags the stream with the display rotation, as phones store
-    portrait clips (e.g. -90).
+    portrait clips (e.g. -90). ``threads``: the encoder's threads (default: as many as it likes). With more
+    than one its choices depend on the threads' timing, and the same frames encode to different bytes
+    from run to run; ``threads=1`` makes a clip reproducible.
     """
     path = Path(path)
     k_store = (-rotate_display_deg // 90) % 4
@@ -195,7 +198,7 @@ def write_h264(
         stream = out.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
         stream.width, stream.height = (height, width) if k_store % 2 else (width, height)
         stream.pix_fmt = "yuv420p"
-        stream.options = {"crf": str(crf), "preset": "veryfast"}
+        stream.options = {"crf": str(crf), "preset": "veryfast", **({"threads": str(threads)} if threads else {})}
         if rotate_display_deg:
             stream.set_display_rotation(rotate_display_deg)
         rate = stream.codec_context.rate
