@@ -5,7 +5,7 @@ run through BlazePose and the gait engine, and scored against the exact truth, l
 
 Columns: contacts found of the truth's, extra contacts, share of ICs within one frame, strike class right,
 cadence error, IC's mean error and median |error| (ms), the ICs' scatter about each foot's mean error
-(ms: what makes per-step cadence scatter), median |error| of contact time (ms), lean,
+(ms: what makes per-step cadence scatter), the TOs' mean |bias| per foot (ms), median |error| of contact time (ms), lean,
 alignment (deg), overstride and vertical oscillation (cm), how the contacts were timed, and the share of
 the summary's metrics whose session error lies within 3 of their reported ``uncertainty``. TUNING looks
 are for choosing numbers, HELD_OUT looks only for checking them.
@@ -38,6 +38,13 @@ def _spread_about_feet(ic_ms: np.ndarray, sides: list[str]) -> float:
     return float((err - err.groupby(pd.Series(sides)).transform("mean")).std())
 
 
+def _feet_bias(err_ms: np.ndarray, sides: list[str]) -> float:
+    """Mean over the feet of |that foot's mean error|: a bias that each foot's steady lag carries."""
+    if len(err_ms) < 4:
+        return float("nan")
+    return float(pd.Series(err_ms).groupby(pd.Series(sides)).mean().abs().mean())
+
+
 def score(look, style: str, folder: Path) -> dict:
     params = RunnerParams(**STYLES[style], duration_s=6.0, first_contact_s=0.131)
     run = render(look, params, folder / f"{look.name}_{style}.mp4")
@@ -58,6 +65,8 @@ def score(look, style: str, folder: Path) -> dict:
                 pairs.append((t, est.loc[j]))
     frame = 1.0 / p.fps
     ic = np.array([e.ic_s - t.ic_s for t, e in pairs]) * 1000
+    to = np.array([e.to_s - t.to_s for t, e in pairs]) * 1000
+    sides = [t.side for t, _ in pairs]
     err = {m: np.nanmedian([abs(e[m] - t[m]) for t, e in pairs]) for m in
            ("ground_contact_ms", "lean_deg", "alignment_deg", "overstride_cm", "vertical_oscillation_cm")}
     return {**row, "found": f"{len(pairs)}/{len(truth)}", "extra": max(0, len(est) - len(pairs) - 2),
@@ -66,7 +75,7 @@ def score(look, style: str, folder: Path) -> dict:
             "cadence_%": 100 * (res.summary["cadence_spm"]["median"] / truth.cadence_spm.median() - 1),
             "ic_bias_ms": float(np.mean(ic)) if len(ic) else np.nan,
             "ic_ms": float(np.median(np.abs(ic))) if len(ic) else np.nan,
-            "ic_sd_ms": _spread_about_feet(ic, [t.side for t, _ in pairs]), **err,
+            "ic_sd_ms": _spread_about_feet(ic, sides), "to_feet_bias_ms": _feet_bias(to, sides), **err,
             "timed_by": "/".join(sorted(res.extra["event_methods"])), "within_3u_%": _covered(res, truth)}
 
 
@@ -95,6 +104,7 @@ def main() -> None:
     for name, part in table.groupby("set"):
         print(f"{name}: IC within a frame {part['ic_1frame_%'].mean():.0f} %, strike {part['strike_%'].mean():.0f} %, "
               f"|cadence| {part['cadence_%'].abs().mean():.1f} %, IC scatter {part['ic_sd_ms'].mean():.1f} ms, "
+              f"TO bias per foot {part['to_feet_bias_ms'].mean():.1f} ms, "
               f"within 3u {part['within_3u_%'].mean():.0f} %")
     print(f"\nlooks: {len(TUNING)} tuning, {len(HELD_OUT)} held out")
 
