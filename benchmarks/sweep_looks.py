@@ -5,10 +5,10 @@ run through BlazePose and the gait engine, and scored against the exact truth, l
 
 Columns: contacts found of the truth's, extra contacts, share of ICs within one frame, strike class right,
 cadence error, IC's mean error and median |error| (ms), the ICs' scatter about each foot's mean error
-(ms: what makes per-step cadence scatter), the TOs' mean |bias| per foot (ms), median |error| of contact time (ms), lean,
-alignment (deg), overstride and vertical oscillation (cm), how the contacts were timed, and the share of
-the summary's metrics whose session error lies within 3 of their reported ``uncertainty``. TUNING looks
-are for choosing numbers, HELD_OUT looks only for checking them.
+(ms: what makes per-step cadence scatter), the TOs' mean |bias| per foot (ms), median |error| of contact
+time (ms), lean, alignment (deg), overstride and vertical oscillation (cm), how the contacts were timed,
+and the share of the summary's metrics whose session error lies within 3 of their reported
+``uncertainty``. TUNING looks are for choosing numbers, HELD_OUT looks only for checking them.
 """
 
 from __future__ import annotations
