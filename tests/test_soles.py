@@ -38,7 +38,6 @@ def test_the_line_along_a_shoes_bottom_edge_is_found():
     assert sole_line(np.zeros((200, 300), bool), heel, toe, np.array([110.0, 120.0])) is None
 
 
-
 def test_faint_foreground_under_the_shoe_does_not_lower_the_sole():
     """Compression noise under a landing shoe: the mask reaches pixels below it whose difference from the
     background is a fraction of the shoe's; the edge stays where the shoe's contrast ends."""
@@ -61,6 +60,7 @@ def test_faint_foreground_under_the_shoe_does_not_lower_the_sole():
     assert at_heel == pytest.approx(line(clean)[1], abs=0.2) and at_heel == pytest.approx(150.0, abs=1.0)
     # on the mask alone the faint pixels count as shoe and the heel reads low
     assert line(noisy, contrast=False)[1] > line(clean, contrast=False)[1] + 1.0
+
 
 def _feet_xy(x0: float, bottom: float, length: float) -> np.ndarray:
     xy = np.full((33, 2), np.nan)

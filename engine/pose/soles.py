@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import pandas as pd
 
 from engine.model import LANDMARK_NAMES
 from engine.pose.camera import work_frame
@@ -188,11 +187,11 @@ def _half_contrast_edges(diff: np.ndarray, fg: np.ndarray, rows: np.ndarray, col
 
 
 def _bridged(v: np.ndarray) -> np.ndarray:
-    """``v`` with gaps of up to ``BRIDGE_FRAMES`` frames filled linearly."""
-    s = pd.Series(v, dtype=float)
-    missing = s.isna()
-    gap_len = missing.groupby((~missing).cumsum()).transform("sum")
-    return s.interpolate(limit_area="inside").where(~missing | (gap_len <= BRIDGE_FRAMES)).to_numpy()
+    """``v`` with gaps of up to ``BRIDGE_FRAMES`` frames filled linearly (:func:`engine.gait.signal.bridge_gaps`
+    on a clock that counts frames: a gap's length runs between the frames that bound it)."""
+    from engine.gait.signal import bridge_gaps  # here, not above: the pose workers need none of scipy
+
+    return bridge_gaps(v, np.arange(len(v), dtype=float), max_gap_ms=1000.0 * (BRIDGE_FRAMES + 1))
 
 
 def without_glitches(y: np.ndarray) -> np.ndarray:
