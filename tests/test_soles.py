@@ -71,22 +71,43 @@ def _feet_xy(x0: float, bottom: float, length: float) -> np.ndarray:
     return xy
 
 
-def test_the_sole_finder_measures_a_moving_shoe_and_not_while_the_camera_moves():
-    rng = np.random.default_rng(3)
-    background = rng.integers(90, 110, (360, 640, 3)).astype(np.uint8)
-    finder = SoleFinder(full_width=640)
+def _landing(finder: SoleFinder, background: np.ndarray, frames: int = 40) -> np.ndarray:
+    """Heights the finder gives for two shoes that come down onto a still floor and run along it."""
     heights = []
-    for k in range(40):
+    for k in range(frames):
         frame = background.copy()
         x0, bottom = 60 + 4 * k, 300.0 - 20 * max(0, 10 - k) / 10
         _shoe(frame, x0, bottom, 60, 0.0)
         _shoe(frame, x0 + 400, bottom, 60, 0.0)
         heights.append(finder.step(frame, _feet_xy(x0, bottom, 60), shift=np.zeros(2)))
-    h = np.array(heights)
-    truth = 300.0
-    np.testing.assert_allclose(h[20:, 0, :], truth, atol=1.5)         # the left sole's heights, heel and toe
-    moved = finder.step(background, _feet_xy(220, 300, 60), shift=np.array([5.0, 0.0]))
-    assert np.isnan(moved).all()
+    return np.array(heights)
+
+
+def test_the_sole_finder_measures_a_moving_shoe():
+    rng = np.random.default_rng(3)
+    background = rng.integers(90, 110, (360, 640, 3)).astype(np.uint8)
+    h = _landing(SoleFinder(full_width=640), background)
+    np.testing.assert_allclose(h[20:, 0, :], 300.0, atol=1.5)         # the left sole's heights, heel and toe
+
+
+def test_while_the_camera_pans_a_sole_is_measured_only_over_a_floor_that_stays_background():
+    """A panning camera moves a textured floor with the picture (all of it then differs from the background
+    model, and nothing is measured); a plain floor looks the same wherever the camera points."""
+    rng = np.random.default_rng(4)
+    plain = np.full((360, 640, 3), 100, np.uint8)
+    textured = plain.copy()
+    textured[rng.random((360, 640)) < 0.04] = 40                      # a speckled floor and wall
+    for background, measured in ((plain, True), (textured, False)):
+        finder = SoleFinder(full_width=640)
+        _landing(finder, background)
+        frame = np.roll(background, 6, axis=1)                        # the picture pans by 6 px
+        _shoe(frame, 220, 300.0, 60, 0.0)
+        _shoe(frame, 620, 300.0, 60, 0.0)
+        h = finder.step(frame, _feet_xy(220, 300.0, 60), shift=np.array([6.0, 0.0]))
+        if measured:
+            np.testing.assert_allclose(h[0], 300.0, atol=1.5)
+        else:
+            assert np.isnan(h[0]).all()
 
 
 def test_sole_points_fill_gaps_by_the_offset_and_refuse_a_sole_seldom_seen():

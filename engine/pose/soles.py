@@ -15,8 +15,10 @@ that covers those pixels a third of the time stays foreground.
 
 Trade-offs, measured on the synthetic runner's looks (``benchmarks/sweep_looks.py``) and the real clips:
 ++ heights of the sole to about a pixel of the shrunk frame, steadier than the landmarks, and a sole
-angle that needs no flat-foot calibration; ++ ~2 ms a frame; -- needs a still camera: while the
-background moves (a following or shaking phone) nothing is measured and the landmarks are kept;
+angle that needs no flat-foot calibration; ++ ~2 ms a frame; -- needs a still camera or a plain
+floor: while the background moves (a following or shaking phone) a foot is measured only where the floor
+below it still matches the background model (a plain floor looks the same wherever the camera points; a
+textured one moves with the picture and is all foreground), and the landmarks are kept elsewhere;
 -- a shadow or a reflection under the shoe counts as shoe where the model does not mark it as shadow;
 -- where the two feet overlap in the image (mid-swing past the stance foot) the lower one is seen, so
 points far below a foot's own landmarks are not taken.
@@ -35,8 +37,11 @@ from engine.pose.repair import hampel_outliers
 SIDE_MARGIN_FOOT = 0.15
 #: How far below a foot's lower landmark its sole may be, in foot lengths.
 BELOW_FOOT = 0.6
-#: A frame whose background moved more than this (full-frame pixels) is not measured.
+#: A frame whose background moved more than this (full-frame pixels) is measured only where the floor under
+#: the foot stays background: at most ``MAX_FLOOR_FOREGROUND`` of the lowest 1 / ``FLOOR_ROWS_SHARE`` of the
+#: rows searched below it are foreground.
 MAX_SHIFT_PX = 1.0
+MAX_FLOOR_FOREGROUND, FLOOR_ROWS_SHARE = 0.05, 5
 #: Fewer sole columns than this give no line.
 MIN_COLUMNS = 4
 #: A foot shorter than this (heel to foot-index point, pixels of the shrunk frame) is too small to show its
@@ -80,7 +85,7 @@ class SoleFinder:
         fg = self.model.apply(band) == 255          # 127 marks shadow: not shoe
         # a shift that could not be measured (a background without corners) is no evidence of a moving camera
         moved = shift is not None and bool(np.all(np.isfinite(shift))) and float(np.hypot(*shift)) > MAX_SHIFT_PX
-        if xy is None or moved:
+        if xy is None:
             return out
         if self.background is None or self.frames % BACKGROUND_EVERY == 0:
             self.background = self.model.getBackgroundImage().astype(np.int16)
@@ -88,7 +93,7 @@ class SoleFinder:
         up = np.array([0.0, self.top])
         for s, (heel_i, toe_i, ankle_i) in enumerate(_FEET.values()):
             line = sole_line(fg, xy[heel_i] / to_full - up, xy[toe_i] / to_full - up, xy[ankle_i] / to_full - up,
-                             frame=band, background=self.background)
+                             frame=band, background=self.background, still_floor=moved)
             if line is not None:
                 slope, icpt = line
                 out[s] = (slope * xy[[heel_i, toe_i], 0] / to_full + icpt + self.top) * to_full
@@ -113,9 +118,15 @@ def _band_top(xy: np.ndarray | None, to_full: float) -> int | None:
 
 
 def sole_line(fg: np.ndarray, heel: np.ndarray, toe: np.ndarray, ankle: np.ndarray,
-              frame: np.ndarray | None = None, background: np.ndarray | None = None) -> tuple[float, float] | None:
+              frame: np.ndarray | None = None, background: np.ndarray | None = None,
+              still_floor: bool = False) -> tuple[float, float] | None:
     """``(slope, intercept)`` of the line ``y = slope x + intercept`` along the lowest foreground pixels of
-    the columns under one foot (mask pixels), or None where too few columns show one."""
+    the columns under one foot (mask pixels), or None where too few columns show one.
+
+    ``still_floor``: the background moved (a camera that pans), so the line is only found where the floor
+    below the foot still matches the background model: at most ``MAX_FLOOR_FOREGROUND`` of the window's
+    lowest rows are foreground (a plain floor, which looks the same wherever the camera points); a
+    textured floor that moves with the picture is all foreground there, and gives no line."""
     if not (np.isfinite(heel).all() and np.isfinite(toe).all() and np.isfinite(ankle).all()):
         return None
     h, w = fg.shape
@@ -129,6 +140,8 @@ def sole_line(fg: np.ndarray, heel: np.ndarray, toe: np.ndarray, ankle: np.ndarr
     if x1 - x0 < MIN_COLUMNS or y1 - y0 < 2:
         return None
     window = fg[y0:y1 + 1, x0:x1 + 1]
+    if still_floor and window[-max(2, window.shape[0] // FLOOR_ROWS_SHARE):].mean() > MAX_FLOOR_FOREGROUND:
+        return None
     seen = window.any(axis=0)
     # a column whose foreground reaches the window's floor is not a sole (the other foot, or a background
     # that moved): the sole lies above it
