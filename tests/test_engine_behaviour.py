@@ -182,3 +182,32 @@ def test_sole_edges_are_found_from_the_rolls(foot_landmarks, strike):
                                                                            abs=1e-6)
     else:
         assert edges.rear is None
+
+
+def _ic_errors_ms(res, truth) -> np.ndarray:
+    """Each true IC's distance to the nearest estimated IC of the same foot (ms)."""
+    out = []
+    for side, group in truth.groupby("side"):
+        mine = res.rows.loc[res.rows["side"] == side, "ic_s"].to_numpy()
+        out += [1000 * np.min(np.abs(mine - t)) for t in group["ic_s"]]
+    return np.array(out)
+
+
+def test_a_ground_level_that_drifts_in_the_picture_is_followed(monkeypatch):
+    """A runner drifting along a treadmill's belt moves the ground level in the picture (the labelled real
+    clip: 20 px over 11 s at 277 px a leg); one level per foot then times some strides' landings late."""
+    from engine.gait import pipeline
+
+    run = simulate(duration_s=10.0, noise_frac=0.004, seed=2)
+    track, truth = run.track, run.truth
+    leg_px = pipeline.leg_length_px({n: track.point(n) for n in track.names})
+    drift = 0.08 * leg_px * np.sin(2 * np.pi * track.time_s / 10.0)   # down the picture, then up again
+    moved = dataclasses.replace(track, xy=track.xy + np.stack([np.zeros_like(drift), drift], axis=1)[:, None, :])
+    followed = analyze_track(moved, height_cm=175)
+    assert followed.extra["ground_drift_px"] == pytest.approx(np.ptp(drift), rel=0.25)
+    assert analyze_track(track, height_cm=175).extra["ground_drift_px"] == 0.0     # a still ground is left alone
+    monkeypatch.setattr(pipeline, "MIN_DRIFT_LEG", np.inf)
+    one_level = analyze_track(moved, height_cm=175)
+    err, err_one = _ic_errors_ms(followed, truth), _ic_errors_ms(one_level, truth)
+    assert np.median(err) <= 0.6 * 1000 / run.params.fps
+    assert np.percentile(err, 90) < 0.5 * np.percentile(err_one, 90)

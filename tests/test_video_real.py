@@ -94,7 +94,7 @@ def test_treadmill_clip_against_the_hand_labels():
           f"{d['to_ms'].median():+.1f} ms, contact {d['gct_ms'].median():.0f} vs {d['gct_label_ms'].median():.0f} ms, "
           f"strike {d['strike_ok'].mean():.0%}")
     assert len(d) >= 0.9 * labels["ic_s"].notna().sum()
-    assert d["ic_ms"].abs().median() <= 30.0 and within >= 0.8
+    assert d["ic_ms"].abs().median() <= 15.0 and within >= 0.9
     assert abs(gct_err) <= 0.10
     assert d["strike_ok"].mean() >= 0.9
     assert res.summary["cadence_spm"]["median"] == pytest.approx(168.8, abs=3.0)

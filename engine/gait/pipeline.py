@@ -127,7 +127,49 @@ class PreparedTrack:
     tilt_deg: float
     noise_px: float                           # the foot landmarks' jitter (raw)
     noise_smoothed_px: float                  # what the low-pass leaves of it
+    ground_drift_px: float = 0.0              # how far the ground level wandered in the picture (taken off the feet)
     warnings: list[str] = field(default_factory=list)
+
+
+#: The ground level is followed over this long a window (at least a stride of each foot at any running cadence).
+DRIFT_WINDOW_S = 1.5
+#: A ground level that wanders less than this (leg lengths) is taken as still: on a level, flat ground the
+#: estimate's own noise is a few pixels, and the feet are left alone.
+MIN_DRIFT_LEG = 0.03
+#: The points whose heights above the ground time the contacts: the feet's, as landmarks and as soles.
+_FOOT_POINTS = ("heel", "foot_index", "sole_rear", "sole_front")
+
+
+def ground_drift_px(xy: np.ndarray, names: list[str], *, fs: float, leg_px: float) -> np.ndarray | None:
+    """How far the ground level has moved down the picture at each sample (pixels, median zero), or None
+    where it stays within ``MIN_DRIFT_LEG`` leg lengths.
+
+    A runner drifting along or across a treadmill's belt moves the ground level in the picture (about 10 px
+    from stride to stride and 20 px over 11 s on the labelled treadmill clip, 277 px a leg), and a curved
+    ground line (a wide lens) moves it as the runner crosses the frame. One level per foot point then puts
+    some strides' landings above the level and others below it, and their contacts start late or early.
+    The ground here is the lowest foot point's lower envelope: the highest image y of the feet over
+    ``DRIFT_WINDOW_S`` (each window holds a stance of each foot), smoothed by a running median as long.
+    """
+    feet = [names.index(f"{s}_{p}") for s in SIDES for p in _FOOT_POINTS if f"{s}_{p}" in names]
+    lowest = pd.Series(np.fmax.reduce(xy[:, feet, 1], axis=1))      # NaN only where no foot point is seen
+    w = max(3, int(round(DRIFT_WINDOW_S * fs)) | 1)
+    if len(lowest) < 2 * w:
+        return None
+    level = lowest.rolling(w, center=True, min_periods=w // 2).max()
+    level = level.rolling(w, center=True, min_periods=w // 2).median().bfill().ffill().to_numpy()
+    if not np.isfinite(level).all():
+        return None
+    drift = level - np.median(level)
+    return drift if np.ptp(drift) >= MIN_DRIFT_LEG * leg_px else None
+
+
+def _lift_feet(xy: np.ndarray, names: list[str], drift: np.ndarray) -> np.ndarray:
+    """``xy`` with the feet's points moved up by the ground's drift: heights above a still ground."""
+    out = xy.copy()
+    feet = [names.index(f"{s}_{p}") for s in SIDES for p in _FOOT_POINTS if f"{s}_{p}" in names]
+    out[:, feet, 1] -= drift[:, None]
+    return out
 
 
 def ground_fixed(track: LandmarkTrack) -> tuple[LandmarkTrack, str | None]:
@@ -193,6 +235,9 @@ def prepare_track(track: LandmarkTrack, settings: GaitSettings) -> PreparedTrack
             warnings.append(Notice("camera_tilt",
                             f"the ground runs {abs(tilt):.1f} deg off the image's horizontal (the camera is not "
                             "level); the picture was levelled, so angles are measured from the ground's vertical"))
+    drift = ground_drift_px(xy_s, names, fs=fs, leg_px=leg_px)
+    if drift is not None:
+        xy_b, xy_s = (_lift_feet(a, names, drift) for a in (xy_b, xy_s))
     # the noise of the points the contacts are timed on: the soles seen in the pixels where the track has them
     ends = ("sole_rear", "sole_front") if _has_pixel_soles(names) else ("heel", "foot_index")
     feet = [names.index(f"{s}_{p}") for s in SIDES for p in ends]
@@ -202,7 +247,7 @@ def prepare_track(track: LandmarkTrack, settings: GaitSettings) -> PreparedTrack
     return PreparedTrack(t=t, fs=fs, px=px, rf=_runner_points(xy_s, names, orient.sign),
                          rf_raw=_runner_points(xy_b, names, orient.sign), leg_px=leg_px, orient=orient,
                          tilt_deg=tilt, noise_px=noise, noise_smoothed_px=noise * math.sqrt(fc / (0.5 * fs)),
-                         warnings=warnings)
+                         ground_drift_px=float(np.ptp(drift)) if drift is not None else 0.0, warnings=warnings)
 
 
 @dataclass
@@ -539,7 +584,7 @@ def analyze_track(
             "ground_tilt_deg": prep.tilt_deg if math.isfinite(prep.tilt_deg) else None,
             "sole_edges": timed.info.get("sole_edges"), "retimed_events": timed.info.get("retimed_events", 0),
             "event_methods": contacts["event_method"].value_counts().to_dict(),
-            "soles": timed.info.get("soles"),
+            "soles": timed.info.get("soles"), "ground_drift_px": prep.ground_drift_px,
         },
     )
 
