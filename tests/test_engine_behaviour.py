@@ -211,3 +211,21 @@ def test_a_ground_level_that_drifts_in_the_picture_is_followed(monkeypatch):
     err, err_one = _ic_errors_ms(followed, truth), _ic_errors_ms(one_level, truth)
     assert np.median(err) <= 0.6 * 1000 / run.params.fps
     assert np.percentile(err, 90) < 0.5 * np.percentile(err_one, 90)
+
+
+def test_a_runner_entering_and_leaving_the_picture_is_timed_on_the_feet_heights():
+    """Overground, the runner is out of the picture at the clip's ends: the feet's alternation counts steps
+    only while both feet are seen, so the height-timed contacts are not taken for too few."""
+    run = simulate(duration_s=4.0, noise_frac=0.004, treadmill=False, seed=3)
+    t = run.track.time_s
+    xy = run.track.xy.copy()
+    xy[(t < 0.5) | (t > 3.5)] = np.nan
+    res = analyze_track(dataclasses.replace(run.track, xy=xy), height_cm=175)
+    assert "contacts_anchored" not in res.to_dict()["warning_codes"]
+    assert "fore_aft_extremes" not in set(res.rows["event_method"])
+    # the contacts in view are timed as on the whole track
+    whole = analyze_track(run.track, height_cm=175).rows.set_index(["side", "ic_s"])
+    for side, ic in zip(res.rows["side"], res.rows["ic_s"]):
+        same = whole.loc[side].index.to_numpy()
+        assert np.min(np.abs(same - ic)) < 0.001
+    assert len(res.rows) >= len(run.truth[(run.truth["ic_s"] > 0.55) & (run.truth["to_s"] < 3.45)]) - 1

@@ -367,6 +367,14 @@ def steady_contacts(prep: PreparedTrack, timed: TimedContacts, stride_hz: float)
         leg_px=prep.leg_px, heel_height=raw_rear, toe_height=raw_front, tol_px=timed.info["contact_tol_px"])
 
 
+def _feet_seen(prep: PreparedTrack) -> np.ndarray:
+    """The sample times from the first to the last at which both ankles are seen: a runner who enters or
+    leaves the picture (overground) shows contacts only there, and the feet's alternation counts steps only
+    there."""
+    seen = np.flatnonzero(np.isfinite(prep.rf_raw["left_ankle"][:, 0]) & np.isfinite(prep.rf_raw["right_ankle"][:, 0]))
+    return prep.t[seen[0]:seen[-1] + 1] if seen.size >= 2 else prep.t
+
+
 def time_contacts(prep: PreparedTrack, settings: GaitSettings) -> TimedContacts:
     """Every ground contact, by the strategy the track's quality calls for; raises for a walk or too few."""
     timed = height_contacts(prep, settings)
@@ -380,7 +388,7 @@ def time_contacts(prep: PreparedTrack, settings: GaitSettings) -> TimedContacts:
             timed.warnings.append(Notice("contacts_joined",
                                   f"{joined} contact{'s' if joined > 1 else ''} cut in two by a glitch in the "
                                   "landmarks joined again"))
-    if _implausible(timed.contacts, t, fs, stride_hz):
+    if _implausible(timed.contacts, _feet_seen(prep), fs, stride_hz):
         if 120.0 * stride_hz < MIN_RUNNING_SPM:
             raise NotRunningError(f"this looks like walking, not running: the feet alternate at "
                                   f"{120.0 * stride_hz:.0f} steps/min (running is above {MIN_RUNNING_SPM:.0f})")
@@ -389,7 +397,7 @@ def time_contacts(prep: PreparedTrack, settings: GaitSettings) -> TimedContacts:
             timed.warnings = [w for w in timed.warnings if code_of(w) != "contact_dropped"]
             timed.warnings.insert(0, Notice("contacts_anchored",
                 f"the foot heights are too noisy to time contacts ({len(timed.contacts)} found where the feet's "
-                f"alternation says about {(t[-1] - t[0]) * 2 * stride_hz:.0f}); contacts are anchored on the "
+                f"alternation says about {np.ptp(_feet_seen(prep)) * 2 * stride_hz:.0f}); contacts are anchored on the "
                 "feet's forward-backward motion instead (Zeni et al. 2008), so contact and flight times are "
                 "approximate"))
             timed.info["anchored"] = True
