@@ -148,8 +148,9 @@ METRICS: tuple[Metric, ...] = (
            "heel and toe landmarks reach ground level), sole_pixels (the shoes' bottom edges seen in the video's "
            "pixels reach ground level), sole_edges (the sole's back and front edges, found from "
            "the foot's rolls), fore_aft_extremes (the foot's forward-backward extremes, Zeni 2008, on tracks "
-           "too noisy for heights) or steady_lag (each foot's fore-aft extreme plus its typical lag, on jittery "
-           "tracks); imu for sensor rows.", summarised=False, digits=0),
+           "too noisy for heights), steady_lag (each foot's fore-aft extreme plus its typical lag, on jittery "
+           "tracks) or foot_stop (an IC that came before the heel stopped moving forward over the ground, moved "
+           "to the stop); imu for sensor rows.", summarised=False, digits=0),
     # -- FIT records only --------------------------------------------------------------------------
     Metric("time_s", "s", "time", "Seconds from the first record of the running session(s).", rows=("record",),
            summarised=False, digits=0),

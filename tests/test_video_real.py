@@ -56,6 +56,10 @@ def test_short_field_clip_is_analysed_with_a_warning():
     assert "few_contacts" in res.to_dict()["warning_codes"]
     assert 3 <= len(res.rows) <= 4
     assert 160 <= res.summary["cadence_spm"]["median"] <= 200            # the labels' steps: 200 and 180 spm
+    import pandas as pd
+
+    d = _scored(res, pd.read_csv(REAL / "sports2d_demo3_running_field.contacts.csv"))
+    assert len(d) == 3 and d["ic_ms"].abs().median() <= 40.0             # the landings are not timed early
 
 
 def _scored(res, labels):

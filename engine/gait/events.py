@@ -84,22 +84,28 @@ def _hinge_corner(
     return float(candidates[k]), float(gain[k]) if np.isfinite(sse[k]) else float("nan")
 
 
-def _refine(t_idx: np.ndarray, y: np.ndarray, lo: float, hi: float, *, rising: bool, quadratic: bool = True,
-            rough: bool = False, from_rest: bool = False) -> float:
+def refine_corner(t_idx: np.ndarray, y: np.ndarray, lo: float, hi: float, *, rising: bool, quadratic: bool = True,
+                  rough: bool = False, from_rest: bool = False) -> tuple[float, float]:
     """Two-stage grid search of the hinge corner in [lo, hi] (fractional sample indices); ``rough``:
-    the first stage only, on a half-sample grid."""
+    the first stage only, on a half-sample grid. Returns the corner and the height gained one sample off
+    the floor side (NaN, NaN where no hinge fits)."""
     ok = np.isfinite(y)
     t_idx, y = t_idx[ok], y[ok]
     if t_idx.size < 5:
-        return float("nan")
+        return float("nan"), float("nan")
     coarse = np.arange(lo, hi + 1e-9, 0.5 if rough else 0.1)
     best, gain = _hinge_corner(t_idx, y, coarse, rising=rising, quadratic=quadratic, from_rest=from_rest)
     if not np.isfinite(gain):
-        return float("nan")
+        return float("nan"), float("nan")
     if rough:
-        return best
+        return best, gain
     fine = np.arange(best - 0.1, best + 0.1 + 1e-9, 0.01)
-    return _hinge_corner(t_idx, y, fine, rising=rising, quadratic=quadratic, from_rest=from_rest)[0]
+    return _hinge_corner(t_idx, y, fine, rising=rising, quadratic=quadratic, from_rest=from_rest)
+
+
+def _refine(t_idx: np.ndarray, y: np.ndarray, lo: float, hi: float, **kw) -> float:
+    """The hinge corner of :func:`refine_corner` alone."""
+    return refine_corner(t_idx, y, lo, hi, **kw)[0]
 
 
 def lands_on_heel(h_heel: np.ndarray, h_toe: np.ndarray, start: int, stop: int) -> bool:

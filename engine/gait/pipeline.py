@@ -31,6 +31,7 @@ from engine.gait.frame import (
 )
 from engine.gait.metrics import compute_step_table, flat_foot_offset_deg
 from engine.gait.signal import bridge_gaps, effective_cutoff_hz, interp_at, lowpass, noise_sd
+from engine.gait.stops import foot_stop_ics
 from engine.gait.summary import summarize
 from engine.gait.uncertainty import add_uncertainty
 from engine.model import REQUIRED_LANDMARKS, SIDES, SOLE_POINTS, AnalysisResult, LandmarkTrack
@@ -404,6 +405,11 @@ def time_contacts(prep: PreparedTrack, settings: GaitSettings) -> TimedContacts:
             timed.contacts = anchored
     elif not timed.info["clean"] and np.isfinite(stride_hz) and len(timed.contacts) >= MIN_CONTACTS:
         timed.contacts, timed.info["retimed_events"] = steady_contacts(prep, timed, stride_hz)
+    if not timed.info["clean"] and len(timed.contacts):
+        # strategy 4, on every strategy's contacts: no IC before the heel stops, where the feet stop abruptly
+        timed.contacts, stops = foot_stop_ics(timed.contacts, {s: prep.rf_raw[f"{s}_heel"][:, 0] for s in SIDES},
+                                              sample_rate_hz=fs, leg_px=prep.leg_px)
+        timed.info["foot_stops"] = stops.to_dict()
     if len(timed.contacts) < MIN_CONTACTS:
         n = len(timed.contacts)
         raise TooFewContactsError(
@@ -598,6 +604,7 @@ def analyze_track(
             "sole_edges": timed.info.get("sole_edges"), "retimed_events": timed.info.get("retimed_events", 0),
             "event_methods": contacts["event_method"].value_counts().to_dict(),
             "soles": timed.info.get("soles"), "ground_drift_px": prep.ground_drift_px,
+            "foot_stops": timed.info.get("foot_stops"),
         },
     )
 
