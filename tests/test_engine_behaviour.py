@@ -205,6 +205,7 @@ def test_a_ground_level_that_drifts_in_the_picture_is_followed(monkeypatch):
     moved = dataclasses.replace(track, xy=track.xy + np.stack([np.zeros_like(drift), drift], axis=1)[:, None, :])
     followed = analyze_track(moved, height_cm=175)
     assert followed.extra["ground_drift_px"] == pytest.approx(np.ptp(drift), rel=0.25)
+    assert "ground_drift" in followed.to_dict()["warning_codes"]
     assert analyze_track(track, height_cm=175).extra["ground_drift_px"] == 0.0     # a still ground is left alone
     monkeypatch.setattr(pipeline, "MIN_DRIFT_LEG", np.inf)
     one_level = analyze_track(moved, height_cm=175)

@@ -244,6 +244,10 @@ def prepare_track(track: LandmarkTrack, settings: GaitSettings) -> PreparedTrack
     drift = ground_drift_px(xy_s, names, fs=fs, leg_px=leg_px)
     if drift is not None:
         xy_b, xy_s = (_lift_feet(a, names, drift) for a in (xy_b, xy_s))
+        warnings.append(Notice("ground_drift",
+                        f"the ground level moved by {np.ptp(drift):.0f} px in the picture (the runner drifted along "
+                        "the belt, or the ground line is not straight): contacts are timed on the feet's heights "
+                        "above the moving level"))
     # the noise of the points the contacts are timed on: the soles seen in the pixels where the track has them
     ends = ("sole_rear", "sole_front") if _has_pixel_soles(names) else ("heel", "foot_index")
     feet = [names.index(f"{s}_{p}") for s in SIDES for p in ends]
