@@ -157,8 +157,8 @@ def ground_drift_px(xy: np.ndarray, names: list[str], *, fs: float, leg_px: floa
     frame whose foot point jumps down does not move it (the window's lowest point did: 2-8 % of a leg of
     apparent drift on the synthetic runner's still, flat floors).
     """
-    feet = [names.index(f"{s}_{p}") for s in SIDES for p in _FOOT_POINTS if f"{s}_{p}" in names]
-    lowest = pd.Series(np.fmax.reduce(xy[:, feet, 1], axis=1))      # NaN only where no foot point is seen
+    # NaN only where no foot point is seen
+    lowest = pd.Series(np.fmax.reduce(xy[:, _foot_columns(names), 1], axis=1))
     w = max(3, int(round(DRIFT_WINDOW_S * fs)) | 1)
     if len(lowest) < 2 * w:
         return None
@@ -173,9 +173,13 @@ def ground_drift_px(xy: np.ndarray, names: list[str], *, fs: float, leg_px: floa
 def _lift_feet(xy: np.ndarray, names: list[str], drift: np.ndarray) -> np.ndarray:
     """``xy`` with the feet's points moved up by the ground's drift: heights above a still ground."""
     out = xy.copy()
-    feet = [names.index(f"{s}_{p}") for s in SIDES for p in _FOOT_POINTS if f"{s}_{p}" in names]
-    out[:, feet, 1] -= drift[:, None]
+    out[:, _foot_columns(names), 1] -= drift[:, None]
     return out
+
+
+def _foot_columns(names: list[str]) -> list[int]:
+    """The track's columns of the ``_FOOT_POINTS`` it has, both feet."""
+    return [names.index(f"{s}_{p}") for s in SIDES for p in _FOOT_POINTS if f"{s}_{p}" in names]
 
 
 def ground_fixed(track: LandmarkTrack) -> tuple[LandmarkTrack, str | None]:
@@ -242,10 +246,11 @@ def prepare_track(track: LandmarkTrack, settings: GaitSettings) -> PreparedTrack
                             f"the ground runs {abs(tilt):.1f} deg off the image's horizontal (the camera is not "
                             "level); the picture was levelled, so angles are measured from the ground's vertical"))
     drift = ground_drift_px(xy_s, names, fs=fs, leg_px=leg_px)
+    drift_px = float(np.ptp(drift)) if drift is not None else 0.0
     if drift is not None:
         xy_b, xy_s = (_lift_feet(a, names, drift) for a in (xy_b, xy_s))
         warnings.append(Notice("ground_drift",
-                        f"the ground level moved by {np.ptp(drift):.0f} px in the picture (the runner drifted along "
+                        f"the ground level moved by {drift_px:.0f} px in the picture (the runner drifted along "
                         "the belt, or the ground line is not straight): contacts are timed on the feet's heights "
                         "above the moving level"))
     # the noise of the points the contacts are timed on: the soles seen in the pixels where the track has them
@@ -257,7 +262,7 @@ def prepare_track(track: LandmarkTrack, settings: GaitSettings) -> PreparedTrack
     return PreparedTrack(t=t, fs=fs, px=px, rf=_runner_points(xy_s, names, orient.sign),
                          rf_raw=_runner_points(xy_b, names, orient.sign), leg_px=leg_px, orient=orient,
                          tilt_deg=tilt, noise_px=noise, noise_smoothed_px=noise * math.sqrt(fc / (0.5 * fs)),
-                         ground_drift_px=float(np.ptp(drift)) if drift is not None else 0.0, warnings=warnings)
+                         ground_drift_px=drift_px, warnings=warnings)
 
 
 @dataclass
@@ -393,7 +398,8 @@ def time_contacts(prep: PreparedTrack, settings: GaitSettings) -> TimedContacts:
             timed.warnings.append(Notice("contacts_joined",
                                   f"{joined} contact{'s' if joined > 1 else ''} cut in two by a glitch in the "
                                   "landmarks joined again"))
-    if _implausible(timed.contacts, _feet_seen(prep), fs, stride_hz):
+    seen_t = _feet_seen(prep)
+    if _implausible(timed.contacts, seen_t, fs, stride_hz):
         if 120.0 * stride_hz < MIN_RUNNING_SPM:
             raise NotRunningError(f"this looks like walking, not running: the feet alternate at "
                                   f"{120.0 * stride_hz:.0f} steps/min (running is above {MIN_RUNNING_SPM:.0f})")
@@ -402,7 +408,7 @@ def time_contacts(prep: PreparedTrack, settings: GaitSettings) -> TimedContacts:
             timed.warnings = [w for w in timed.warnings if code_of(w) != "contact_dropped"]
             timed.warnings.insert(0, Notice("contacts_anchored",
                 f"the foot heights are too noisy to time contacts ({len(timed.contacts)} found where the feet's "
-                f"alternation says about {np.ptp(_feet_seen(prep)) * 2 * stride_hz:.0f}); contacts are anchored on the "
+                f"alternation says about {np.ptp(seen_t) * 2 * stride_hz:.0f}); contacts are anchored on the "
                 "feet's forward-backward motion instead (Zeni et al. 2008), so contact and flight times are "
                 "approximate"))
             timed.info["anchored"] = True
