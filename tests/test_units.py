@@ -154,6 +154,30 @@ def test_step_table_timing_and_angles_have_exact_answers():
     assert np.isnan(rows.iloc[-1].cadence_spm)                            # no next contact
 
 
+def test_oscillation_is_read_on_the_trunk_where_the_hips_are_damped_or_jump():
+    """A pose model's hips bob 0.7 of the truth and one ear jumps: the trunk's median bob is the true one."""
+    fs = 100.0
+    t = np.arange(200) / fs
+    bob = 20.0 * np.sin(2 * np.pi * 2.5 * t)                        # 40 px peak to peak, 20 cm at 2 px/cm
+    pts = _still_runner()
+    for name, height, gain in (("left_hip", 210.0, 0.7), ("right_hip", 210.0, 0.7), ("left_shoulder", 410.0, 1.0),
+                               ("right_shoulder", 410.0, 1.0), ("left_ear", 500.0, 1.0), ("right_ear", 500.0, 1.0)):
+        pts[name] = np.stack([np.zeros_like(t), height + gain * bob], axis=1)
+    pts["right_ear"][60, 1] += 30.0                                  # a single-frame jump of one point
+    pts["mid_hip"] = 0.5 * (pts["left_hip"] + pts["right_hip"])
+    np.testing.assert_allclose(metrics.trunk_height(pts), 210.0 + bob, atol=1e-9)
+    contacts = pd.DataFrame({"side": ["right", "left", "right", "left"], "ic_idx": [10.0, 50.0, 90.0, 130.0],
+                             "to_idx": [30.0, 70.0, 110.0, 150.0]})
+    kw = dict(scale=frame.Scale(2.0, "height_cm"), overground=False, belt_speed_mps=None, flat_foot_offset_deg=0.0,
+              max_step_s=1.0)
+    trunk = metrics.compute_step_table(pts, t, contacts, trunk_bob=True, **kw)
+    hips = metrics.compute_step_table(pts, t, contacts, **kw)
+    assert trunk.vertical_oscillation_cm.iloc[:3].to_numpy() == pytest.approx([20.0] * 3, abs=0.05)
+    assert hips.vertical_oscillation_cm.iloc[:3].to_numpy() == pytest.approx([14.0] * 3, abs=0.05)   # the definition
+    del pts["left_ear"], pts["right_ear"]                            # a tool without the head: hips and shoulders
+    assert metrics.trunk_height(pts) == pytest.approx(210.0 + 0.85 * bob)
+
+
 # -- summary -------------------------------------------------------------------------------------
 
 

@@ -593,7 +593,8 @@ def analyze_track(
     t, contacts = prep.t, timed.contacts
     step_s = float(np.median(np.diff(np.interp(contacts["ic_idx"], np.arange(t.size), t))))
     rows = compute_step_table(points, t, contacts, scale=scale, overground=prep.orient.overground,
-                              belt_speed_mps=belt, flat_foot_offset_deg=offset, max_step_s=1.6 * step_s)
+                              belt_speed_mps=belt, flat_foot_offset_deg=offset, max_step_s=1.6 * step_s,
+                              trunk_bob=not timed.info["clean"])
     rows["event_method"] = contacts["event_method"].to_numpy()
     _hide_unseen_strikes(track, rows, warnings)
     summary = {**add_uncertainty(summarize(rows), rows, kind="pose", clean=bool(timed.info["clean"])),
