@@ -83,5 +83,8 @@ HELD_OUT = (
     Look("following_30fps", _S["dark"], camera=dict(fps=30, image_width=960, image_height=540), follow=True),
     Look("small_120fps", replace(_S["blue"], shirt=(120, 40, 160)), camera=dict(fps=120, body_frac_of_image=0.5)),
     Look("compressed_60fps", replace(_S["dark"], clutter=10), crf=38, blur_px=3),
+    Look("short_240fps", replace(_S["green"], clutter=4), camera=dict(fps=240, duration_s=4.0)),
+    Look("short_overground_30fps", replace(_S["bright"], shoes=(240, 240, 240)),
+         camera=dict(fps=30, treadmill=False, image_width=1920, duration_s=3.5)),
 )
 LOOKS = {look.name: look for look in (*TUNING, *HELD_OUT)}
