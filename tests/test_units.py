@@ -154,6 +154,25 @@ def test_step_table_timing_and_angles_have_exact_answers():
     assert np.isnan(rows.iloc[-1].cadence_spm)                            # no next contact
 
 
+def _landing_heights(lands_at: float, *, n: int = 80, offset: float = 0.0) -> np.ndarray:
+    """A foot end's height (px): coming down at 2 px a sample, on the floor from ``lands_at``, plus ``offset``."""
+    k = np.arange(n, dtype=float)
+    return np.clip(2.0 * (lands_at - k), 0.0, None) + offset
+
+
+def test_the_end_of_the_foot_that_lands_first_is_told_by_when_it_lands_not_by_its_level():
+    from engine.gait.events import lands_on_heel
+
+    heel, toe = _landing_heights(27.0), _landing_heights(20.0)                  # toe first: a forefoot landing
+    assert not lands_on_heel(heel, toe, 20, 60)
+    assert not lands_on_heel(heel, toe + 7.0, 20, 60)          # the toe's ground level read 7 px too low
+    assert not lands_on_heel(heel - 7.0, toe, 20, 60)          # ... or the heel's 7 px too high
+    assert lands_on_heel(_landing_heights(20.0), _landing_heights(26.0), 20, 60)   # heel first: a heel strike
+    # one sample apart is a flat landing: the lower end over the contact's first third decides, as before
+    flat_heel, flat_toe = _landing_heights(20.0), _landing_heights(21.0, offset=1.0)
+    assert lands_on_heel(flat_heel, flat_toe, 20, 60) and not lands_on_heel(flat_heel + 2.0, flat_toe, 20, 60)
+
+
 def test_oscillation_is_read_on_the_trunk_where_the_hips_are_damped_or_jump():
     """A pose model's hips bob 0.7 of the truth and one ear jumps: the trunk's median bob is the true one."""
     fs = 100.0

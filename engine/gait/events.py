@@ -108,9 +108,40 @@ def _refine(t_idx: np.ndarray, y: np.ndarray, lo: float, hi: float, **kw) -> flo
     return refine_corner(t_idx, y, lo, hi, **kw)[0]
 
 
+#: An end of the foot has landed once it is within this share of its descent of its lowest point; it lands
+#: first only this many samples or more ahead of the other end (one sample apart is a flat landing, or noise).
+LANDED_SHARE, MIN_LANDING_LEAD_SAMPLES = 0.125, 2
+
+
+def _landed_at(h: np.ndarray, lo: int, start: int, hi: int) -> float:
+    """First sample in [lo, hi) at which ``h`` is within ``LANDED_SHARE`` of its descent (its highest point
+    before ``start`` down to its lowest in the window) of that lowest point; NaN where it cannot tell."""
+    seg = h[lo:hi]
+    if not np.isfinite(seg).any() or not np.isfinite(seg[:start - lo + 1]).any():
+        return float("nan")
+    floor = float(np.nanmin(seg))
+    top = float(np.nanmax(seg[:start - lo + 1]))
+    k = np.flatnonzero(seg <= floor + LANDED_SHARE * max(top - floor, 0.0))
+    return float(lo + k[0]) if k.size else float("nan")
+
+
 def lands_on_heel(h_heel: np.ndarray, h_toe: np.ndarray, start: int, stop: int) -> bool:
-    """True when the heel is lower than the toe (heights above their ground levels) over the first
-    third of the contact that runs from sample ``start`` to ``stop``."""
+    """True when the heel lands before the toe in the contact that runs from sample ``start`` to ``stop``:
+    over the run-in to the contact and its first half, the heel comes down to its lowest point at least
+    ``MIN_LANDING_LEAD_SAMPLES`` before the toe. Where they land closer together (a flat landing, or a frame
+    of noise at 30 fps) or either cannot be told, the heel lands first when it is the lower (heights above
+    their ground levels) over the contact's first third.
+
+    Each end is judged against its own lowest point in this contact, not against its ground level over the
+    clip: a level read a few pixels off (at 240 fps a far foot's sole line, extended to the toe point, dips
+    below the floor as the foot rolls off, and took the toe's level 7 px down) made the far foot of a
+    forefoot runner land on its heel, and its ICs came 25 ms late, one step in two.
+    """
+    half = max(3, (stop - start) // 2)
+    lo, hi = max(start - half, 0), start + half
+    heel_at, toe_at = _landed_at(h_heel, lo, start, hi), _landed_at(h_toe, lo, start, hi)
+    if np.isfinite(heel_at) and np.isfinite(toe_at) and abs(heel_at - toe_at) >= MIN_LANDING_LEAD_SAMPLES:
+        return bool(heel_at < toe_at)
     k = slice(max(start - 1, 0), start + max(2, (stop - start) // 3))
     return bool(np.nanmean(h_heel[k] - h_toe[k]) < 0)
 
