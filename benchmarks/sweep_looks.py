@@ -1,7 +1,11 @@
 """Video end to end across the synthetic runner's looks (``engine.synth.looks``): every clip is rendered,
 run through BlazePose and the gait engine, and scored against the exact truth, look by look.
 
-    uv run python benchmarks/sweep_looks.py [--looks studio portrait_30fps ...] [--styles heel_striker ...]
+    uv run python benchmarks/sweep_looks.py [--looks studio ...] [--styles heel_striker ...] [--clips DIR]
+
+``--clips DIR`` keeps the rendered clips there and reuses them on the next run (a look renders to the same bytes
+every time); with ``LEANLINE_CACHE_DIR`` set to a lasting folder the poses are reused too, and a rerun times only
+the gait engine.
 
 Columns: contacts found of the truth's, extra contacts, share of ICs within one frame, strike class right,
 cadence error, IC's mean error and median |error| (ms), the ICs' scatter about each foot's mean error
@@ -26,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine.errors import LeanlineError  # noqa: E402
 from engine.sources import analyze  # noqa: E402
-from engine.synth.looks import HELD_OUT, LOOKS, TUNING, render  # noqa: E402
+from engine.synth.looks import HELD_OUT, LOOKS, TUNING, filmed_run, render  # noqa: E402
 from engine.synth.runner import STYLES, RunnerParams  # noqa: E402
 
 
@@ -47,11 +51,12 @@ def _feet_bias(err_ms: np.ndarray, sides: list[str]) -> float:
 
 def score(look, style: str, folder: Path) -> dict:
     params = RunnerParams(**STYLES[style], duration_s=6.0, first_contact_s=0.131)
-    run = render(look, params, folder / f"{look.name}_{style}.mp4")
+    clip = folder / f"{look.name}_{style}.mp4"
+    run = filmed_run(look, params) if clip.exists() else render(look, params, clip)
     p = run.params
     row = {"look": look.name, "set": "tuning" if look in TUNING else "held out", "style": style, "fps": p.fps}
     try:
-        res = analyze(folder / f"{look.name}_{style}.mp4", kind="video", height_cm=p.height_cm,
+        res = analyze(clip, kind="video", height_cm=p.height_cm,
                       treadmill_speed_kmh=p.speed_mps * 3.6 if p.treadmill and not look.follow else None)
     except LeanlineError as exc:
         return {**row, "refused": str(exc)[:60]}
@@ -94,10 +99,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--looks", nargs="+", default=list(LOOKS))
     ap.add_argument("--styles", nargs="+", default=["heel_striker", "pose_forefoot"])
+    ap.add_argument("--clips", type=Path, help="keep the rendered clips in this folder and reuse them")
     args = ap.parse_args()
     os.environ.setdefault("LEANLINE_CACHE_DIR", tempfile.mkdtemp(prefix="leanline-looks-cache-"))
     with tempfile.TemporaryDirectory(prefix="leanline-looks-") as tmp:
-        rows = [score(LOOKS[name], style, Path(tmp)) for name in args.looks for style in args.styles]
+        folder = args.clips or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        rows = [score(LOOKS[name], style, folder) for name in args.looks for style in args.styles]
     table = pd.DataFrame(rows)
     pd.set_option("display.width", 250, "display.max_columns", 30)
     print(table.round(1).to_string(index=False))

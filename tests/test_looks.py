@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from engine.pose.video import iter_frames, probe
-from engine.synth.looks import HELD_OUT, LOOKS, TUNING, render
+from engine.synth.looks import HELD_OUT, LOOKS, TUNING, filmed_run, render
 from engine.synth.runner import RunnerParams
 
 
@@ -19,6 +20,7 @@ def test_tuning_and_held_out_looks_are_apart():
 def test_a_look_renders_as_it_says(tmp_path, name):
     look = LOOKS[name]
     run = render(look, RunnerParams(duration_s=1.2), tmp_path / "clip.mp4")
+    pd.testing.assert_frame_equal(filmed_run(look, RunnerParams(duration_s=1.2)).truth, run.truth)   # without drawing
     info = probe(tmp_path / "clip.mp4")
     p = run.params
     assert (info.width, info.height) == (p.image_width, p.image_height)     # portrait turned back for display

@@ -17,7 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from engine.synth.runner import RunnerParams, SyntheticRun
+from engine.synth.runner import RunnerParams, SyntheticRun, simulate
 from engine.synth.video import STYLES, FigureStyle, clip_params, write_clip
 
 
@@ -55,11 +55,22 @@ def _effects(img: np.ndarray, look: Look, rng: np.random.Generator) -> np.ndarra
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
+def look_params(look: Look, params: RunnerParams) -> RunnerParams:
+    """The runner of ``params`` as ``look`` films it: the camera's settings override the runner's, and a
+    following camera films an overground run."""
+    p = clip_params(replace(params, **look.camera))
+    return replace(p, treadmill=False) if look.follow else p
+
+
+def filmed_run(look: Look, params: RunnerParams) -> SyntheticRun:
+    """The run (and its exact truth) that :func:`render` films, without drawing it: for a clip rendered before
+    (a render gives the same bytes every time)."""
+    return simulate(look_params(look, params))
+
+
 def render(look: Look, params: RunnerParams, path: str | Path, *, seed: int = 0) -> SyntheticRun:
     """The runner of ``params`` filmed in ``look`` (the camera's settings override the runner's)."""
-    p = clip_params(replace(params, **look.camera))
-    if look.follow:
-        p = replace(p, treadmill=False)
+    p = look_params(look, params)
     needs = look.blur_px > 1 or look.noise_sd or look.gain != 1.0 or look.barrel_k
     effect = partial(_effects, look=look, rng=np.random.default_rng(seed)) if needs else None
     return write_clip(path, p, style=look.style, crf=look.crf, seed=seed, follow=look.follow, effect=effect,
