@@ -230,3 +230,29 @@ def test_a_runner_entering_and_leaving_the_picture_is_timed_on_the_feet_heights(
         same = whole.loc[side].index.to_numpy()
         assert np.min(np.abs(same - ic)) < 0.001
     assert len(res.rows) >= len(run.truth[(run.truth["ic_s"] > 0.55) & (run.truth["to_s"] < 3.45)]) - 1
+
+
+def test_a_contact_whose_legs_the_pose_model_swapped_is_placed_by_the_feet_forward_motion(monkeypatch):
+    """For one right stance the pose model swaps the legs: the feet no longer take turns on the heights, and the
+    forward-backward motion puts the right contact back where it was, on the right foot."""
+    from engine.gait import pipeline
+
+    run = simulate(duration_s=8, fps=60, noise_frac=0.003, seed=4)
+    track, truth = run.track, run.truth
+    xy, names, t = track.xy.copy(), list(track.names), track.time_s
+    stance = truth[truth.side == "right"].iloc[5]
+    sel = (t > stance.ic_s - 0.03) & (t < stance.to_s + 0.03)
+    for part in ("heel", "foot_index", "ankle", "knee"):
+        a, b = names.index(f"left_{part}"), names.index(f"right_{part}")
+        xy[sel, a], xy[sel, b] = track.xy[sel, b], track.xy[sel, a]
+    swapped = dataclasses.replace(track, xy=xy)
+
+    def right_ic_error_s(res):
+        right = res.rows[res.rows.side == "right"]
+        return float((right.ic_s - stance.ic_s).abs().min())
+
+    res = analyze_track(swapped, height_cm=175)
+    assert "contacts_filled" in res.to_dict()["warning_codes"]
+    assert right_ic_error_s(res) <= 1.0 / run.params.fps
+    monkeypatch.setattr(pipeline, "MAX_FILLED_SHARE", -1.0)            # without the anchors' check it is lost
+    assert right_ic_error_s(analyze_track(swapped, height_cm=175)) > 0.2

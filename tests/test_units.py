@@ -173,6 +173,30 @@ def test_the_end_of_the_foot_that_lands_first_is_told_by_when_it_lands_not_by_it
     assert lands_on_heel(flat_heel, flat_toe, 20, 60) and not lands_on_heel(flat_heel + 2.0, flat_toe, 20, 60)
 
 
+def test_anchored_contacts_check_and_complete_the_timed_ones():
+    from engine.gait.events import fill_from_anchors
+
+    # a run of 8 contacts, 20 samples apart, each foot down for 12 samples; the anchors place them 2 samples early
+    sides = ["right", "left"] * 4
+    ic = 10.0 + 20.0 * np.arange(8)
+    anchored = pd.DataFrame({"side": sides, "ic_idx": ic - 2.0, "to_idx": ic + 10.0, "event_method": "anchored"})
+    timed = pd.DataFrame({"side": sides, "ic_idx": ic + 0.3, "to_idx": ic + 12.0, "event_method": "timed"})
+    # the pose model put both legs on the right one for the 4th contact (timed as the left's) and lost the 6th
+    timed.loc[3, "side"] = "right"
+    timed = timed.drop(index=5)
+    # and the track's last contact ran past the anchors (no forward swing after it)
+    timed = pd.concat([timed, pd.DataFrame({"side": ["right"], "ic_idx": [170.3], "to_idx": [182.0],
+                                            "event_method": ["timed"]})], ignore_index=True)
+    out, filled = fill_from_anchors(timed, anchored, max_gap_samples=5.0)
+    assert filled == 2
+    assert list(out["side"]) == sides + ["right"]                          # the feet take turns again
+    assert list(out["event_method"]) == ["timed"] * 3 + ["anchored", "timed", "anchored"] + ["timed"] * 3
+    np.testing.assert_allclose(out["ic_idx"], np.append(np.where(out["event_method"][:8] == "timed", ic + 0.3,
+                                                                 ic - 2.0), 170.3))
+    same, none = fill_from_anchors(timed.iloc[:0], anchored.iloc[:0], max_gap_samples=5.0)
+    assert none == 0 and same.empty
+
+
 def test_oscillation_is_read_on_the_trunk_where_the_hips_are_damped_or_jump():
     """A pose model's hips bob 0.7 of the truth and one ear jumps: the trunk's median bob is the true one."""
     fs = 100.0
@@ -271,3 +295,32 @@ def test_overlapping_contacts_with_a_runs_rhythm_are_analysed_with_a_warning():
     walk = pd.DataFrame({"side": ["left", "right"] * 6, "ic_idx": ic, "to_idx": ic + 20.0})
     with pytest.raises(NotRunningError, match="walking"):
         _check_running(walk, np.arange(200) / fs, fs, stride_hz=112.0 / 120.0)
+
+
+def test_frames_the_whole_frame_missed_are_filled_from_the_crop_only_with_a_body_inside_the_picture(monkeypatch):
+    from engine.pose import extract
+    from engine.pose.blazepose import PoseSettings
+    from engine.pose.video import VideoInfo
+
+    n, info = 6, VideoInfo(width=640, height=360, fps=30.0, duration_s=0.2, frame_count=6, rotation_deg=0, codec="h264")
+    t = np.arange(n) / 30.0
+    xy = np.full((n, 33, 2), 100.0)
+    xy[[0, 1, 2]] = np.nan                                            # the whole frame missed the first three
+    raw = extract.RawPose(info=info, time_s=t, xy=xy, visibility=np.ones((n, 33)), world=np.zeros((n, 33, 3)),
+                          soles=np.zeros((n, 2, 2)))
+    crop_xy = np.full((n, 33, 2), 200.0)
+    crop_xy[1, 5] = (-30.0, 200.0)                                    # frame 1: the body is cut by the left edge
+    crop_xy[2] = np.nan                                               # frame 2: the crop found nobody either
+    asked = {}
+
+    def crop_pass(path, info, settings, only=None):
+        asked["only"] = only.copy()
+        return t, crop_xy, np.full((n, 33), 0.9), np.ones((n, 33, 3)), np.zeros((n, 2)), np.ones((n, 2, 2))
+
+    monkeypatch.setattr(extract, "run_with_motion_roi", crop_pass)
+    extract._retry_missed_in_motion_roi("clip.mp4", raw, PoseSettings())
+    assert list(asked["only"]) == [True, True, True, False, False, False]
+    np.testing.assert_array_equal(raw.xy[0], 200.0)                  # filled from the crop
+    assert np.isnan(raw.xy[1]).all() and np.isnan(raw.xy[2]).all()   # cut by the edge, or not found: still missing
+    np.testing.assert_array_equal(raw.xy[3:], 100.0)                 # the whole frame's poses are kept
+    assert raw.soles[0].sum() == 4.0 and raw.soles[3].sum() == 0.0

@@ -56,18 +56,20 @@ def _paired(est: pd.DataFrame, truth: pd.DataFrame, tol_s: float) -> pd.DataFram
 #: Bounds measured on these clips, with a margin: (IC within k frames for >= 80 % of contacts,
 #: cadence fraction (of the mean), foot strike share right, lean, alignment, vertical oscillation,
 #: overstride). Contacts and foot strike are read on the soles seen in the pixels (engine.pose.soles):
-#: measured IC within one frame for all contacts of the three clips, strike 100 %, mean cadence within
-#: 0.13 %, overstride 0.9-2.3 cm, lean 0.4-1.9 deg, alignment 1.4-2.8 deg. BlazePose's hips under-read
-#: the bob (8.3 cm against 10 on the synthetic runner), so vertical oscillation reads up to 1.0 cm low on
-#: the treadmill clip. The clips render to the same bytes on every run (one encoder thread).
+#: measured IC within one frame for all contacts of the three clips, strike 93-100 %, mean cadence within
+#: 0.13 %, overstride 0.7-1.5 cm, lean 0.7-1.3 deg, alignment 0.8-2.9 deg, vertical oscillation within
+#: 1.0 cm. On the treadmill clip BlazePose puts both legs on the near one for a few frames at 0.83 s: that
+#: contact is placed by the feet's forward motion (``fill_from_anchors``). The overground clip's runner is
+#: missed by the whole frame's detector for its first 0.4 s and found in the crop that follows the motion.
+#: The clips render to the same bytes on every run (one encoder thread).
 #: The per-step cadence of a still clip scatters by 4-5 spm (IC scatter of 6-9 ms about each foot's mean,
 #: ``benchmarks/sweep_looks.py``), so the median of 13 steps lies within about 1 % of the truth only two
 #: times in three; its bound is three of its standard errors.
 MEDIAN_CADENCE = 0.03
 BOUNDS = {
-    "treadmill60": dict(ic_frames=1, cadence=0.01, strike=0.9, lean=3.0, alignment=4.0, vo=1.25, overstride=3.0),
+    "treadmill60": dict(ic_frames=1, cadence=0.01, strike=0.9, lean=3.0, alignment=3.0, vo=1.25, overstride=3.0),
     "portrait30": dict(ic_frames=1, cadence=0.01, strike=0.9, lean=3.0, alignment=3.0, vo=1.0, overstride=3.0),
-    "overground60": dict(ic_frames=2, cadence=0.015, strike=0.9, lean=3.0, alignment=3.5, vo=1.5, overstride=3.0),
+    "overground60": dict(ic_frames=2, cadence=0.015, strike=0.9, lean=3.0, alignment=3.0, vo=1.5, overstride=3.0),
 }
 
 

@@ -541,6 +541,38 @@ def stride_anchored_contacts(
     return contacts.sort_values("ic_idx").reset_index(drop=True)
 
 
+def fill_from_anchors(contacts: pd.DataFrame, anchored: pd.DataFrame, *,
+                      max_gap_samples: float) -> tuple[pd.DataFrame, int]:
+    """Contacts timed on the foot heights, checked and completed by the contacts anchored on the feet's
+    fore-aft motion (:func:`stride_anchored_contacts`).
+
+    A pose model that swaps the legs for a few frames, or puts both on one leg, or loses a foot mid-stance,
+    spoils a contact or two: one foot seems to land twice in a row, or a contact goes missing. The anchored
+    contacts, one per forward swing of each foot, know which foot is down when. Each keeps the timed contact
+    of the same foot that overlaps it in time with the nearest IC, within ``max_gap_samples`` of its own
+    (the better timing), and stands in itself where there is none. Timed contacts that no anchored one
+    confirms are dropped, except before the first anchored contact and after the last (the track's ends,
+    where a foot's swing is cut off and gives no anchor).
+    Returns the contacts and how many were filled in from the anchors.
+    """
+    if anchored.empty:
+        return contacts.copy(), 0
+    ends = contacts[(contacts["to_idx"] < anchored["ic_idx"].min()) | (contacts["ic_idx"] > anchored["to_idx"].max())]
+    rows, filled = [r._asdict() for r in ends.itertuples(index=False)], 0
+    for a in anchored.itertuples(index=False):
+        mine = contacts[contacts["side"] == a.side]
+        overlap = np.minimum(mine["to_idx"], a.to_idx) - np.maximum(mine["ic_idx"], a.ic_idx)
+        gap = (mine["ic_idx"] - a.ic_idx).abs().where((overlap > 0) & ((mine["ic_idx"] - a.ic_idx).abs()
+                                                                        <= max_gap_samples))
+        if gap.notna().any():
+            rows.append(mine.loc[gap.idxmin()].to_dict())
+        else:
+            rows.append(a._asdict())
+            filled += 1
+    out = pd.DataFrame(rows, columns=contacts.columns).drop_duplicates(subset=["side", "ic_idx"])
+    return out.sort_values("ic_idx").reset_index(drop=True), filled
+
+
 def _extremes(x: np.ndarray, *, distance: int, prominence: float) -> np.ndarray:
     """Sub-sample positions of the maxima of ``x`` (NaN never a maximum)."""
     peaks, _ = find_peaks(np.nan_to_num(x, nan=-np.inf), distance=distance, prominence=prominence)
@@ -560,9 +592,14 @@ def _nearest_anchors(events: np.ndarray, anchors: np.ndarray, before: float, aft
     return (nearest, ok) if ok.sum() >= max(6, 0.7 * events.size) else None
 
 
+def _subset(near, keep: np.ndarray):
+    """:func:`_nearest_anchors`'s answer for the events in ``keep``."""
+    return (near[0][keep], near[1][keep]) if near else None
+
+
 def _median_lag(events: np.ndarray, near) -> float:
     """Median lag from anchor to event over the events with an anchor near (NaN without anchors)."""
-    return float(np.median((events - near[0])[near[1]])) if near else math.nan
+    return float(np.median((events - near[0])[near[1]])) if near and near[1].any() else math.nan
 
 
 def _place(events: np.ndarray, near, lag: float) -> np.ndarray:
@@ -639,6 +676,7 @@ def steady_event_timing(
     heel_height: dict[str, np.ndarray] | None = None,
     toe_height: dict[str, np.ndarray] | None = None,
     tol_px: float | None = None,
+    placed: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, int]:
     """Time each contact of a jittery track by the feet's forward-backward extremes plus each foot's
     typical lag from extreme to event.
@@ -655,12 +693,15 @@ def steady_event_timing(
     average curve gives a lag, the other foot's own lags are moved by the same correction: one foot
     timed one way and the other the other way would make the steps alternate by the two ways'
     difference. Two feet's lags within ``SAME_LAG_SAMPLES`` of each other are averaged (their
-    difference is the estimates' noise). Returns the contacts and how many events were retimed.
+    difference is the estimates' noise). Contacts flagged in ``placed`` (events placed by an anchor, not
+    measured: :func:`fill_from_anchors`) are retimed but take no part in the lags.
+    Returns the contacts and how many events were retimed.
     """
     fs = sample_rate_hz
     out = contacts.copy()
+    measured = np.ones(len(out), bool) if placed is None else ~np.asarray(placed, bool)
     feet = {side: _foot_lags(out, side, heel_fwd=heel_fwd, toe_fwd=toe_fwd, fs=fs, stride_s=stride_s, leg_px=leg_px,
-                             heel_height=heel_height, toe_height=toe_height, tol_px=tol_px)
+                             heel_height=heel_height, toe_height=toe_height, tol_px=tol_px, measured=measured)
             for side in ("left", "right") if (out["side"] == side).any()}
     # a foot whose average curve gives no lags keeps its own, moved by the other foot's correction: they
     # carry the noisy hinge's bias that the curve took off the other foot's, and the steps would alternate
@@ -693,7 +734,7 @@ def _one_if_close(a: float, b: float) -> tuple[float, float]:
 
 
 def _foot_lags(contacts: pd.DataFrame, side: str, *, heel_fwd, toe_fwd, fs: float, stride_s: float, leg_px: float,
-               heel_height, toe_height, tol_px) -> dict:
+               heel_height, toe_height, tol_px, measured: np.ndarray) -> dict:
     """One foot's anchors, its contacts' own median lags, the average curve's lags, and whether those may
     replace the own ones (see :func:`steady_event_timing`)."""
     dist = max(1, int(0.6 * stride_s * fs))
@@ -704,7 +745,9 @@ def _foot_lags(contacts: pd.DataFrame, side: str, *, heel_fwd, toe_fwd, fs: floa
     ic0, to0 = contacts.loc[sel, "ic_idx"].to_numpy(float), contacts.loc[sel, "to_idx"].to_numpy(float)
     ic_near = _nearest_anchors(ic0, heel_ext, 0.3 * stride_s * fs, 0.15 * stride_s * fs)
     to_near = _nearest_anchors(to0, toe_ext, 0.15 * stride_s * fs, 0.3 * stride_s * fs)
-    ic_lag, to_lag = _median_lag(ic0, ic_near), _median_lag(to0, to_near)   # the contacts' own lags
+    own = measured[sel]
+    ic_lag = _median_lag(ic0[own], _subset(ic_near, own))   # the measured contacts' own lags
+    to_lag = _median_lag(to0[own], _subset(to_near, own))
     foot = {"ic0": ic0, "to0": to0, "ic_near": ic_near, "to_near": to_near, "own": (ic_lag, to_lag),
             "template": (ic_lag, to_lag), "template_ok": False}
     if heel_height is None or toe_height is None or not tol_px:

@@ -12,6 +12,7 @@ from engine.errors import BadInputError, NotRunningError, TooFewContactsError
 from engine.gait.events import (
     ContactDetector,
     SoleEdges,
+    fill_from_anchors,
     foot_point,
     merge_split_contacts,
     sole_edges,
@@ -53,6 +54,13 @@ MIN_PAN_LEGS_PER_S = 0.4
 RUNNING_RHYTHM_SPM = 150.0
 #: Overlaps of the two feet's contacts up to this long are timing uncertainty, not a walk's double support.
 MAX_RUN_OVERLAP_S = 0.08
+#: Contacts timed on the foot heights are completed by anchored ones (``fill_from_anchors``) only while at most
+#: this share of either foot's contacts is filled in; beyond it that foot's heights are too noisy to time it,
+#: and every contact is anchored.
+MAX_FILLED_SHARE = 0.3
+#: ... and an anchored contact confirms a timed one of the same foot only within this share of a stride of its
+#: IC (the anchors' one lag is off by tens of milliseconds; a contact joined across a glitch starts far earlier).
+MAX_ANCHOR_GAP_STRIDES = 0.15
 #: ``event_method`` of each contact: how its IC and TO were timed (see the strategies below).
 LANDMARK_HEIGHTS, SOLE_EDGES, FORE_AFT_EXTREMES = "landmark_heights", "sole_edges", "fore_aft_extremes"
 SOLE_PIXELS = "sole_pixels"
@@ -63,6 +71,9 @@ MAX_SOLE_FLAT_DEG = 2.0
 #: runner's looks); ICs further apart than this (median, and at least this many frames) mean the soles are
 #: not what was measured (a real treadmill clip whose belt texture was taken for shoe: 79 ms).
 MAX_SOLE_GAP_S, MAX_SOLE_GAP_FRAMES = 0.05, 1.5
+#: Running contacts last 150-300 ms, a sprinter's 80-100 ms: landmark contacts shorter than this (median) are
+#: the pose model's foot wobbling in stance, not the run, and no reference for the soles' timing.
+MIN_CONTACT_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -363,7 +374,8 @@ def anchored_contacts(prep: PreparedTrack, timed: TimedContacts, stride_hz: floa
     return out
 
 
-def steady_contacts(prep: PreparedTrack, timed: TimedContacts, stride_hz: float) -> tuple[pd.DataFrame, int]:
+def steady_contacts(prep: PreparedTrack, timed: TimedContacts, stride_hz: float,
+                    placed: np.ndarray | None = None) -> tuple[pd.DataFrame, int]:
     """Strategy 3, on jittery tracks: each event timed by its foot's fore-aft extreme plus that foot's typical
     lag (:func:`steady_event_timing`).
 
@@ -374,7 +386,47 @@ def steady_contacts(prep: PreparedTrack, timed: TimedContacts, stride_hz: float)
     raw_rear, raw_front = timed.info["raw_heights"]
     return steady_event_timing(
         timed.contacts, heel_fwd=heel_fwd, toe_fwd=toe_fwd, sample_rate_hz=prep.fs, stride_s=1.0 / stride_hz,
-        leg_px=prep.leg_px, heel_height=raw_rear, toe_height=raw_front, tol_px=timed.info["contact_tol_px"])
+        leg_px=prep.leg_px, heel_height=raw_rear, toe_height=raw_front, tol_px=timed.info["contact_tol_px"],
+        placed=placed)
+
+
+def _repeats(contacts: pd.DataFrame) -> int:
+    """How many contacts follow one of the same foot: in running the feet take turns."""
+    sides = contacts.sort_values("ic_idx")["side"].to_numpy()
+    return int(np.sum(sides[1:] == sides[:-1]))
+
+
+def _fill_from_anchors(prep: PreparedTrack, timed: TimedContacts, stride_hz: float, seen_t: np.ndarray,
+                       broken: bool) -> bool:
+    """Strategy 2a, where the feet do not take turns or the contacts are not the run the feet show: the
+    contacts timed on the heights, checked and completed by the anchored ones (:func:`fill_from_anchors`),
+    then timed steadily (strategy 3). Taken where the result is a run with fewer feet out of turn, and at
+    most ``MAX_FILLED_SHARE`` of either foot's contacts placed by the anchors. Updates ``timed``; False where
+    not taken.
+    """
+    if not np.isfinite(stride_hz):
+        return False
+    fs = prep.fs
+    anchored = anchored_contacts(prep, timed, stride_hz)
+    patched, filled = fill_from_anchors(timed.contacts, anchored,
+                                        max_gap_samples=MAX_ANCHOR_GAP_STRIDES * fs / stride_hz)
+    placed = (patched["event_method"] == FORE_AFT_EXTREMES).to_numpy()
+    most_placed = float(pd.Series(placed).groupby(patched["side"].to_numpy()).mean().max()) if len(patched) else 1.0
+    better = (_repeats(patched) < _repeats(timed.contacts)
+              or broken and len(patched) >= len(timed.contacts))
+    if (not better or most_placed > MAX_FILLED_SHARE or len(patched) < MIN_CONTACTS
+            or _implausible(patched, seen_t, fs, stride_hz)):
+        return False
+    timed.warnings = [w for w in timed.warnings if code_of(w) != "contact_dropped"]
+    if filled:
+        timed.warnings.insert(0, Notice("contacts_filled",
+            f"{filled} of {len(patched)} contacts could not be timed on the foot heights (a foot hidden, or taken "
+            "for the other one, for a moment): they are placed by the feet's forward-backward motion"))
+    timed.info["filled_from_anchors"] = filled
+    timed.contacts = patched
+    if not timed.info["clean"]:
+        timed.contacts, timed.info["retimed_events"] = steady_contacts(prep, timed, stride_hz, placed)
+    return True
 
 
 def _feet_seen(prep: PreparedTrack) -> np.ndarray:
@@ -399,10 +451,13 @@ def time_contacts(prep: PreparedTrack, settings: GaitSettings) -> TimedContacts:
                                   f"{joined} contact{'s' if joined > 1 else ''} cut in two by a glitch in the "
                                   "landmarks joined again"))
     seen_t = _feet_seen(prep)
-    if _implausible(timed.contacts, seen_t, fs, stride_hz):
-        if 120.0 * stride_hz < MIN_RUNNING_SPM:
-            raise NotRunningError(f"this looks like walking, not running: the feet alternate at "
-                                  f"{120.0 * stride_hz:.0f} steps/min (running is above {MIN_RUNNING_SPM:.0f})")
+    broken = _implausible(timed.contacts, seen_t, fs, stride_hz)
+    if broken and 120.0 * stride_hz < MIN_RUNNING_SPM:
+        raise NotRunningError(f"this looks like walking, not running: the feet alternate at "
+                              f"{120.0 * stride_hz:.0f} steps/min (running is above {MIN_RUNNING_SPM:.0f})")
+    if (broken or _repeats(timed.contacts) > 0) and _fill_from_anchors(prep, timed, stride_hz, seen_t, broken):
+        pass  # timed steadily there
+    elif broken:
         anchored = anchored_contacts(prep, timed, stride_hz)
         if len(anchored) > len(timed.contacts):
             timed.warnings = [w for w in timed.warnings if code_of(w) != "contact_dropped"]
@@ -483,7 +538,9 @@ def _timed_with_points(track: LandmarkTrack, prep: PreparedTrack,
             gap = _ic_gap_s(timed.contacts, lm_timed.contacts, prep.t)
         except (TooFewContactsError, NotRunningError):
             pass
-        agree = not gap > max(MAX_SOLE_GAP_S, MAX_SOLE_GAP_FRAMES / prep.fs)
+        # landmark contacts shorter than any runner's are no reference: the pose model's foot wobbled in stance
+        reference = lm_timed is not None and _median_contact_s(lm_timed.contacts, prep.fs) >= MIN_CONTACT_S
+        agree = not (reference and gap > max(MAX_SOLE_GAP_S, MAX_SOLE_GAP_FRAMES / prep.fs))
         if source != "default" and abs(offset) <= MAX_SOLE_FLAT_DEG and agree:
             timed.info["soles"] = {"used": True, "flat_deg": offset, "ic_gap_ms": gap * 1000}
             return prep, timed, (soles, offset, "flat mid-stance frames of the soles", n_flat), warnings
@@ -522,6 +579,10 @@ def _hide_unseen_strikes(track: LandmarkTrack, rows: pd.DataFrame, warnings: lis
         n = int(hidden.sum())
         warnings.append(Notice("strike_unseen", f"the foot was hidden at {n} landing{'s' if n > 1 else ''}: "
                                "its foot strike is left empty, not guessed"))
+
+
+def _median_contact_s(contacts: pd.DataFrame, fs: float) -> float:
+    return float(np.median(contacts["to_idx"] - contacts["ic_idx"]) / fs) if len(contacts) else math.nan
 
 
 def _ic_gap_s(a: pd.DataFrame, b: pd.DataFrame, t: np.ndarray) -> float:

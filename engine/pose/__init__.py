@@ -29,7 +29,7 @@ from engine.pose.soles import sole_points
 from engine.pose.video import VideoInfo
 
 #: Bump when the raw pose output for the same clip and settings would change.
-POSE_CACHE_VERSION = 7
+POSE_CACHE_VERSION = 10
 #: Below this share of frames with a person, the clip is refused.
 MIN_FOUND_SHARE = 0.2
 

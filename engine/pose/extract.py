@@ -33,6 +33,10 @@ WARMUP_S = 1.0
 MIN_PARALLEL_S = 8.0
 #: Where the whole frame gives a person in fewer frames than this, a crop following the motion is tried.
 ROI_BELOW_SHARE = 0.5
+#: Where it gives one in fewer frames than this (but at least ``ROI_BELOW_SHARE``), the frames it missed are
+#: tried again in the crop that follows the motion: BlazePose's detector loses a small runner near the edge of a
+#: wide frame now and then, where the tracker has nothing to follow yet.
+RETRY_BELOW_SHARE = 0.97
 
 
 @dataclass
@@ -284,17 +288,41 @@ def extract_pose(
                           shift=shift, soles=soles)
         if cropped.found_share > raw.found_share:
             raw = cropped
+    elif raw.found_share < RETRY_BELOW_SHARE:
+        _retry_missed_in_motion_roi(path, raw, settings)
     if progress:
         progress(len(raw.time_s), max(total, len(raw.time_s)))
     return raw
 
 
-def run_with_motion_roi(path: str | Path, info: VideoInfo, settings: PoseSettings) -> Span:
-    """Pose in a crop that follows what moves (:mod:`engine.pose.roi`), mapped back to the full frame."""
+def run_with_motion_roi(path: str | Path, info: VideoInfo, settings: PoseSettings,
+                        only: np.ndarray | None = None) -> Span:
+    """Pose in a crop that follows what moves (:mod:`engine.pose.roi`), mapped back to the full frame; with
+    ``only`` (a mask over the decoded frames), in those frames alone."""
     from engine.pose.roi import motion_boxes
 
     _, boxes = motion_boxes(path, max_short_side_px=settings.max_short_side_px)
+    if only is not None:
+        boxes = boxes.copy()
+        boxes[: only.size][~only] = np.nan
     return run_span(path, info, settings, crops=boxes)
+
+
+def _retry_missed_in_motion_roi(path: str | Path, raw: RawPose, settings: PoseSettings) -> None:
+    """The frames without a pose tried again in the crop that follows the motion; a whole body found there, inside
+    the picture, fills them in (landmarks, visibility, world landmarks and soles; the background's shift stays
+    the first pass's)."""
+    missed = ~np.isfinite(raw.xy[:, :, 0]).all(axis=1)
+    t, xy, vis, world, _, soles = run_with_motion_roi(path, raw.info, settings, only=missed)
+    if t.shape != raw.time_s.shape or not np.allclose(t, raw.time_s):
+        return  # the two passes decoded different frames: keep the first
+    # a body cut by the picture's edge (a runner coming in or going out) stays missing: its pose is guessed
+    inside = ((xy[..., 0] >= 0) & (xy[..., 0] <= raw.info.width) & (xy[..., 1] >= 0)
+              & (xy[..., 1] <= raw.info.height)).all(axis=1)
+    found = missed & inside
+    raw.xy[found], raw.visibility[found], raw.world[found] = xy[found], vis[found], world[found]
+    if raw.soles is not None:
+        raw.soles[found] = soles[found]
 
 
 class RateMeter:
