@@ -693,12 +693,11 @@ def steady_event_timing(
     average curve gives a lag, the other foot's own lags are moved by the same correction: one foot
     timed one way and the other the other way would make the steps alternate by the two ways'
     difference. Two feet's lags within ``SAME_LAG_SAMPLES`` of each other are averaged (their
-    difference is the estimates' noise). Contacts flagged in ``placed`` (events placed by an anchor, not
-    measured: :func:`fill_from_anchors`) are retimed but take no part in the lags.
-    Returns the contacts and how many events were retimed.
+    difference is the estimates' noise). Contacts flagged in ``placed`` (placed by an anchor, not measured:
+    :func:`fill_from_anchors`) are retimed but take no part in the lags. Returns the contacts and how many
+    events were retimed.
     """
-    fs = sample_rate_hz
-    out = contacts.copy()
+    fs, out = sample_rate_hz, contacts.copy()
     measured = np.ones(len(out), bool) if placed is None else ~np.asarray(placed, bool)
     feet = {side: _foot_lags(out, side, heel_fwd=heel_fwd, toe_fwd=toe_fwd, fs=fs, stride_s=stride_s, leg_px=leg_px,
                              heel_height=heel_height, toe_height=toe_height, tol_px=tol_px, measured=measured)
