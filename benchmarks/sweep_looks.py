@@ -1,11 +1,12 @@
 """Video end to end across the synthetic runner's looks (``engine.synth.looks``): every clip is rendered,
 run through BlazePose and the gait engine, and scored against the exact truth, look by look.
 
-    uv run python benchmarks/sweep_looks.py [--looks studio ...] [--styles heel_striker ...] [--clips DIR]
+    uv run python benchmarks/sweep_looks.py [--looks studio ...] [--styles heel_striker ...] [--clips DIR] [--seeds 0 1]
 
 ``--clips DIR`` keeps the rendered clips there and reuses them on the next run (a look renders to the same bytes
 every time); with ``LEANLINE_CACHE_DIR`` set to a lasting folder the poses are reused too, and a rerun times only
-the gait engine.
+the gait engine. ``--seeds 0 1`` draws every look twice (other background clutter and sensor noise, the same
+run): a look's numbers move between draws by about as much as between looks, so compare code on two draws.
 
 Columns: contacts found of the truth's, extra contacts, share of ICs within one frame, strike class right,
 cadence error, IC's mean error and median |error| (ms), the ICs' scatter about each foot's mean error
@@ -49,12 +50,13 @@ def _feet_bias(err_ms: np.ndarray, sides: list[str]) -> float:
     return float(pd.Series(err_ms).groupby(pd.Series(sides)).mean().abs().mean())
 
 
-def score(look, style: str, folder: Path) -> dict:
+def score(look, style: str, folder: Path, seed: int = 0) -> dict:
     params = RunnerParams(**STYLES[style], duration_s=6.0, first_contact_s=0.131)
-    clip = folder / f"{look.name}_{style}.mp4"
-    run = filmed_run(look, params) if clip.exists() else render(look, params, clip)
+    clip = folder / f"{look.name}_{style}{f'_seed{seed}' if seed else ''}.mp4"
+    run = filmed_run(look, params) if clip.exists() else render(look, params, clip, seed=seed)
     p = run.params
-    row = {"look": look.name, "set": "tuning" if look in TUNING else "held out", "style": style, "fps": p.fps}
+    row = {"look": look.name, "set": "tuning" if look in TUNING else "held out", "style": style, "seed": seed,
+           "fps": p.fps}
     try:
         res = analyze(clip, kind="video", height_cm=p.height_cm,
                       treadmill_speed_kmh=p.speed_mps * 3.6 if p.treadmill and not look.follow else None)
@@ -100,12 +102,15 @@ def main() -> None:
     ap.add_argument("--looks", nargs="+", default=list(LOOKS))
     ap.add_argument("--styles", nargs="+", default=["heel_striker", "pose_forefoot"])
     ap.add_argument("--clips", type=Path, help="keep the rendered clips in this folder and reuse them")
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0],
+                    help="draw every look once per seed (other background clutter and sensor noise, same truth)")
     args = ap.parse_args()
     os.environ.setdefault("LEANLINE_CACHE_DIR", tempfile.mkdtemp(prefix="leanline-looks-cache-"))
     with tempfile.TemporaryDirectory(prefix="leanline-looks-") as tmp:
         folder = args.clips or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        rows = [score(LOOKS[name], style, folder) for name in args.looks for style in args.styles]
+        rows = [score(LOOKS[name], style, folder, seed) for seed in args.seeds for name in args.looks
+                for style in args.styles]
     table = pd.DataFrame(rows)
     pd.set_option("display.width", 250, "display.max_columns", 30)
     print(table.round(1).to_string(index=False))
