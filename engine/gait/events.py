@@ -562,8 +562,8 @@ def fill_from_anchors(contacts: pd.DataFrame, anchored: pd.DataFrame, *,
     for a in anchored.itertuples(index=False):
         mine = contacts[contacts["side"] == a.side]
         overlap = np.minimum(mine["to_idx"], a.to_idx) - np.maximum(mine["ic_idx"], a.ic_idx)
-        gap = (mine["ic_idx"] - a.ic_idx).abs().where((overlap > 0) & ((mine["ic_idx"] - a.ic_idx).abs()
-                                                                        <= max_gap_samples))
+        gap = (mine["ic_idx"] - a.ic_idx).abs()
+        gap = gap.where((overlap > 0) & (gap <= max_gap_samples))
         if gap.notna().any():
             rows.append(mine.loc[gap.idxmin()].to_dict())
         else:

@@ -396,18 +396,15 @@ def _repeats(contacts: pd.DataFrame) -> int:
     return int(np.sum(sides[1:] == sides[:-1]))
 
 
-def _fill_from_anchors(prep: PreparedTrack, timed: TimedContacts, stride_hz: float, seen_t: np.ndarray,
-                       broken: bool) -> bool:
+def _fill_from_anchors(prep: PreparedTrack, timed: TimedContacts, anchored: pd.DataFrame, stride_hz: float,
+                       seen_t: np.ndarray, broken: bool) -> bool:
     """Strategy 2a, where the feet do not take turns or the contacts are not the run the feet show: the
     contacts timed on the heights, checked and completed by the anchored ones (:func:`fill_from_anchors`),
     then timed steadily (strategy 3). Taken where the result is a run with fewer feet out of turn, and at
     most ``MAX_FILLED_SHARE`` of either foot's contacts placed by the anchors. Updates ``timed``; False where
     not taken.
     """
-    if not np.isfinite(stride_hz):
-        return False
     fs = prep.fs
-    anchored = anchored_contacts(prep, timed, stride_hz)
     patched, filled = fill_from_anchors(timed.contacts, anchored,
                                         max_gap_samples=MAX_ANCHOR_GAP_STRIDES * fs / stride_hz)
     placed = (patched["event_method"] == FORE_AFT_EXTREMES).to_numpy()
@@ -455,10 +452,12 @@ def time_contacts(prep: PreparedTrack, settings: GaitSettings) -> TimedContacts:
     if broken and 120.0 * stride_hz < MIN_RUNNING_SPM:
         raise NotRunningError(f"this looks like walking, not running: the feet alternate at "
                               f"{120.0 * stride_hz:.0f} steps/min (running is above {MIN_RUNNING_SPM:.0f})")
-    if (broken or _repeats(timed.contacts) > 0) and _fill_from_anchors(prep, timed, stride_hz, seen_t, broken):
+    # broken contacts imply a stride frequency (``_implausible``), so the anchored ones exist wherever needed
+    anchored = (anchored_contacts(prep, timed, stride_hz)
+                if np.isfinite(stride_hz) and (broken or _repeats(timed.contacts) > 0) else None)
+    if anchored is not None and _fill_from_anchors(prep, timed, anchored, stride_hz, seen_t, broken):
         pass  # timed steadily there
-    elif broken:
-        anchored = anchored_contacts(prep, timed, stride_hz)
+    elif broken and anchored is not None:
         if len(anchored) > len(timed.contacts):
             timed.warnings = [w for w in timed.warnings if code_of(w) != "contact_dropped"]
             timed.warnings.insert(0, Notice("contacts_anchored",
@@ -582,6 +581,7 @@ def _hide_unseen_strikes(track: LandmarkTrack, rows: pd.DataFrame, warnings: lis
 
 
 def _median_contact_s(contacts: pd.DataFrame, fs: float) -> float:
+    """Median contact time (s); NaN without contacts."""
     return float(np.median(contacts["to_idx"] - contacts["ic_idx"]) / fs) if len(contacts) else math.nan
 
 
