@@ -11,7 +11,7 @@ import pytest
 
 from engine.gait.pipeline import analyze_track
 from engine.model import LANDMARK_NAMES, SOLE_POINTS
-from engine.pose.soles import SoleFinder, sole_line, sole_points
+from engine.pose.soles import SoleFinder, glitch_window, sole_line, sole_points, without_glitches
 from engine.sources.landmarks_csv import read_landmark_csv, write_landmark_csv
 from engine.synth.runner import RunnerParams, simulate
 
@@ -126,6 +126,19 @@ def test_sole_points_fill_gaps_by_the_offset_and_refuse_a_sole_seldom_seen():
     assert seen is not None and not seen[6:11].any() and seen[2].all()
     soles[:12] = np.nan
     assert sole_points(xy, soles)[0] is None
+
+
+def test_a_heel_down_for_two_frames_at_30_fps_is_no_glitch():
+    # a forefoot runner's heel at 30 fps: in the air (image y 90), down on the floor (100) for two frames
+    heel = np.full(30, 90.0)
+    heel[10:12] = heel[20:22] = 100.0
+    heel[5] = 110.0                                                   # one frame of the other foot: a glitch
+    kept = without_glitches(heel, glitch_window(30.0))
+    np.testing.assert_array_equal(kept[[10, 11, 20, 21]], 100.0)
+    assert kept[5] == pytest.approx(90.0)
+    # a five-frame window (167 ms at 30 fps) takes the heel's two frames down for a glitch
+    assert not np.any(without_glitches(heel, 5)[[10, 11]] == 100.0)
+    assert glitch_window(60.0) == glitch_window(240.0) == 5 and glitch_window(None) == 5
 
 
 def _with_soles(track, offset_px: float = 0.0):

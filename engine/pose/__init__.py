@@ -159,12 +159,12 @@ def raw_pose(
 
 
 def _with_sole_points(xy: np.ndarray, vis: np.ndarray, soles: np.ndarray | None,
-                      swapped: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], dict]:
+                      swapped: np.ndarray, fps: float | None) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], dict]:
     """The landmarks plus the sole points (:func:`engine.pose.soles.sole_points`) where the soles were seen;
     a sole point's visibility is 1 where the pixels showed it and 0 where it was filled in."""
     # the soles were measured on the pose model's sides: a frame whose legs were swapped back swaps them too
     soles = None if soles is None else np.where(swapped[:, None, None], soles[:, ::-1], soles)
-    soles_xy, seen, share = sole_points(xy, soles)
+    soles_xy, seen, share = sole_points(xy, soles, fps=fps)
     if soles_xy is None or seen is None:
         return xy, vis, LANDMARK_NAMES, share
     return (np.concatenate([xy, soles_xy], axis=1), np.concatenate([vis, seen.astype(float)], axis=1),
@@ -218,7 +218,7 @@ def video_track(
     meta: dict = {"source": f"BlazePose: {name}"}
     if raw.shift is not None and len(raw.shift) == n:
         meta["camera_shift_px"] = cumulative_shift(raw.shift)      # where the background has moved to
-    xy, vis, names, sole_share = _with_sole_points(xy, vis, raw.soles, swapped)
+    xy, vis, names, sole_share = _with_sole_points(xy, vis, raw.soles, swapped, fps)
     track = LandmarkTrack.from_arrays(
         time_s=raw.time_s, xy=xy, names=names, visibility=vis, fps=fps,
         image_width=raw.info.width, image_height=raw.info.height, meta=meta,

@@ -173,6 +173,11 @@ def sole_line(fg: np.ndarray, heel: np.ndarray, toe: np.ndarray, ankle: np.ndarr
 #: A sole height further than this from the median of its neighbours (pixels, and robust SDs of such
 #: departures) is a glitch: the other foot or a stray blob taken for the sole for a frame.
 GLITCH_PX, GLITCH_SD = 3.0, 4.0
+#: The neighbours: a centred window of at most this many frames, spanning at most ``GLITCH_WINDOW_S``. A median
+#: filter removes any dip shorter than half its window, and a forefoot runner's heel is down for 30-60 ms:
+#: at 30 fps one or two frames, which five frames (167 ms) took for a glitch, and the sole read tilted in
+#: mid-stance.
+GLITCH_FRAMES, GLITCH_WINDOW_S = 5, 0.1
 #: Gaps up to this many frames in a sole's heights are bridged along the sole itself.
 BRIDGE_FRAMES = 3
 
@@ -207,22 +212,32 @@ def _bridged(v: np.ndarray) -> np.ndarray:
     return bridge_gaps(v, np.arange(len(v), dtype=float), max_gap_ms=1000.0 * (BRIDGE_FRAMES + 1))
 
 
-def without_glitches(y: np.ndarray) -> np.ndarray:
-    """Heights with single-frame glitches removed (a Hampel filter over 5 frames) and short gaps bridged."""
+def glitch_window(fps: float | None) -> int:
+    """Frames of the glitch filter's window at ``fps`` (odd, 3 to ``GLITCH_FRAMES``; the most without a rate)."""
+    if fps is None or not np.isfinite(fps):
+        return GLITCH_FRAMES
+    longest = int(GLITCH_WINDOW_S * fps)
+    return int(np.clip(longest - (1 - longest % 2), 3, GLITCH_FRAMES))
+
+
+def without_glitches(y: np.ndarray, window: int = GLITCH_FRAMES) -> np.ndarray:
+    """Heights with single-frame glitches removed (a Hampel filter over ``window`` frames) and short gaps
+    bridged."""
     y = np.asarray(y, dtype=float)
     if not np.isfinite(y).any():
         return y.copy()
-    glitch = hampel_outliers(y[:, None], window=5, k_sd=GLITCH_SD, floor=GLITCH_PX)[:, 0]
+    glitch = hampel_outliers(y[:, None], window=window, k_sd=GLITCH_SD, floor=GLITCH_PX)[:, 0]
     return _bridged(np.where(glitch, np.nan, y))
 
 
-def sole_points(xy: np.ndarray, soles: np.ndarray | None, *,
+def sole_points(xy: np.ndarray, soles: np.ndarray | None, *, fps: float | None = None,
                 min_share: float = 0.5) -> tuple[np.ndarray | None, np.ndarray | None, dict]:
     """The track's sole points (T, 4, 2), in :data:`engine.model.SOLE_POINTS` order, from the landmarks
     ``xy`` (T, 33, 2) and the soles' heights (T, 2, 2): x of the heel and foot-index points, y of the sole
     below them.
 
-    Frames without a measurement take the landmark's height moved by the median offset between sole and
+    ``fps`` sets the glitch filter's window (:func:`glitch_window`). Frames without a measurement take the
+    landmark's height moved by the median offset between sole and
     landmark, so the height does not jump where the measurement drops out. A measured sole outlives a
     landmark removed as an outlier for a few frames (its x is bridged): the pixels saw it. Returns None
     where any of the four was measured in fewer than ``min_share`` of the frames with landmarks (a
@@ -239,7 +254,7 @@ def sole_points(xy: np.ndarray, soles: np.ndarray | None, *,
             y = xy[:, idx[e], 1]
             x = _bridged(xy[:, idx[e], 0])
             has_landmark = np.isfinite(y)
-            sole = np.where(np.isfinite(x), without_glitches(soles[:, s, e]), np.nan)
+            sole = np.where(np.isfinite(x), without_glitches(soles[:, s, e], glitch_window(fps)), np.nan)
             ok = np.isfinite(sole)
             seen[:, 2 * s + e] = ok
             shares[f"{side}_{name}"] = float(ok.sum() / max(has_landmark.sum(), 1))
