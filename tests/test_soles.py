@@ -13,7 +13,7 @@ from engine.gait.pipeline import analyze_track
 from engine.model import LANDMARK_NAMES, SOLE_POINTS
 from engine.pose.soles import SoleFinder, glitch_window, sole_line, sole_points, without_glitches
 from engine.sources.landmarks_csv import read_landmark_csv, write_landmark_csv
-from engine.synth.runner import RunnerParams, simulate
+from engine.synth.runner import STYLES, RunnerParams, simulate, with_sole_points
 
 HEEL, TOE, ANKLE, KNEE = (LANDMARK_NAMES.index(f"left_{p}") for p in ("heel", "foot_index", "ankle", "knee"))
 
@@ -165,6 +165,20 @@ def test_contacts_are_timed_on_flat_soles_and_not_on_a_leaning_line():
     res = analyze_track(_with_soles(pose_run.track, 3.0), height_cm=175)
     assert res.extra["soles"]["used"] is False and abs(res.extra["soles"]["flat_deg"]) > 2.0
     assert "sole_pixels" not in set(res.rows["event_method"])
+
+
+@pytest.mark.parametrize("style", ["heel_striker", "pose_forefoot"])
+@pytest.mark.parametrize("fps", [30, 60])
+def test_the_exact_soles_time_every_contact_within_a_frame(style, fps):
+    # the sole right below BlazePose's points with 0.7 px of noise, as the pixels give it, beside landmarks
+    # with their usual jitter: contacts are read on the soles, and every IC lies within a frame of the truth
+    run = simulate(RunnerParams(**STYLES[style], fps=fps, noise_frac=0.003, duration_s=6.0))
+    res = analyze_track(with_sole_points(run, noise_px=0.7, seed=3), height_cm=run.params.height_cm)
+    assert res.extra["soles"]["used"]
+    truth = run.truth
+    err = np.array([np.min(np.abs(truth.ic_s[truth.side == r.side] - r.ic_s)) for r in res.rows.itertuples()])
+    assert len(res.rows) >= len(truth) and np.all(err <= 1.0 / fps)
+    assert (res.rows["foot_strike"] == truth["foot_strike"].iloc[0]).all()
 
 
 def test_soles_whose_contacts_disagree_with_the_landmarks_are_refused():

@@ -33,7 +33,7 @@ from scipy.optimize import brentq
 
 from engine import anthropometry as anth
 from engine.metrics import STEP_COLUMNS
-from engine.model import LANDMARK_NAMES, LandmarkTrack
+from engine.model import LANDMARK_NAMES, SOLE_POINTS, LandmarkTrack
 
 # Shoe geometry in the foot frame (origin at the ankle joint, x along the sole, y up), as fractions
 # of standing height. The sole is ANKLE_HEIGHT below the ankle.
@@ -487,6 +487,31 @@ class PixelMap:
             out[..., 0] = self.centre_px + math.cos(a) * dx + math.sin(a) * dy
             out[..., 1] = self.middle_px - math.sin(a) * dx + math.cos(a) * dy
         return out
+
+
+def with_sole_points(run: SyntheticRun, *, noise_px: float = 0.0, seed: int = 0) -> LandmarkTrack:
+    """The run's track plus its exact sole points (:data:`engine.model.SOLE_POINTS`), as a video's pixels give
+    them (:mod:`engine.pose.soles`): x of the heel and foot-index points, y of the sole right below them in
+    the foot's frame, with ``noise_px`` (SD, pixels) of measurement noise on y. Tests the contact timing and
+    strike angle on soles against exact truth, without a renderer or a pose model in between."""
+    p = run.params
+    model = RunnerModel(p)
+    track = run.track
+    t = track.time_s
+    pm = PixelMap.for_run(model, np.arange(int(round(p.duration_s * p.fps))) / p.fps)
+    rng = np.random.default_rng(seed)
+    points = []
+    for side in ("left", "right"):
+        ankle, pitch, _ = model.foot(t, side)
+        for name, local in (("heel", HEEL_LANDMARK), ("foot_index", FOOT_INDEX_LANDMARK)):
+            below = pm(ankle + _rot(pitch, (local[0], HEEL_EDGE[1]), model.h))
+            x = track.xy[:, track.names.index(f"{side}_{name}"), 0]
+            points.append(np.stack([x, below[:, 1] + rng.normal(0.0, noise_px, t.size)], axis=-1))
+    sole_xy = np.where(np.isfinite(track.xy[:, :1]), np.stack(points, axis=1), np.nan)
+    return LandmarkTrack.from_arrays(
+        time_s=t, xy=np.concatenate([track.xy, sole_xy], axis=1), names=list(track.names) + list(SOLE_POINTS),
+        visibility=np.concatenate([track.visibility, np.isfinite(sole_xy[..., 0]).astype(float)], axis=1),
+        fps=track.fps, image_width=track.image_width, image_height=track.image_height, meta=dict(track.meta))
 
 
 def simulate(params: RunnerParams | None = None, *, include_height: bool = False, **overrides) -> SyntheticRun:
