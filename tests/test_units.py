@@ -197,6 +197,39 @@ def test_anchored_contacts_check_and_complete_the_timed_ones():
     assert none == 0 and same.empty
 
 
+def _anchored_run(lags: dict[str, float], noise: dict[str, float]):
+    """Ten strides of 40 samples per foot: heel forward extremes at known samples, each foot landing its own lag
+    after them (heights ramp down 10 px a sample onto the floor, 12 samples of contact), with height noise."""
+    from engine.gait.events import stride_anchored_contacts
+
+    n, rng = 440, np.random.default_rng(0)
+    t = np.arange(n, dtype=float)
+    heel_fwd, toe_fwd, low = {}, {}, {}
+    for side, first in (("right", 10.3), ("left", 30.3)):
+        phase = 2 * np.pi * (t - first) / 40.0
+        heel_fwd[side], toe_fwd[side] = 100 * np.cos(phase), 100 * np.cos(phase - 1.2)
+        ic = first + 40.0 * np.arange(11) + lags[side]
+        since = t[:, None] - ic[None, :]
+        down = np.where((since >= 0) & (since < 12), 0.0, np.where(since < 0, -10.0 * since, 10.0 * (since - 12)))
+        low[side] = np.clip(down.min(axis=1), 0, 60) + rng.normal(0.0, noise[side], n)
+    out = stride_anchored_contacts(heel_fwd=heel_fwd, toe_fwd=toe_fwd, low_height=low, toe_height=low,
+                                   sample_rate_hz=60.0, stride_s=40 / 60.0, leg_px=200.0, tol_px=3.0)
+    return out, {"right": 10.3, "left": 30.3}
+
+
+def test_anchored_contacts_keep_each_foots_own_lag_where_its_heights_allow():
+    out, first = _anchored_run({"right": 6.0, "left": 2.0}, {"right": 0.3, "left": 0.3})
+    for side, lag in (("right", 6.0), ("left", 2.0)):
+        ic = out.loc[out["side"] == side, "ic_idx"].to_numpy()
+        after = (ic - first[side]) % 40.0                  # from each stride's forward extreme
+        np.testing.assert_allclose(after, lag - 0.3, atol=0.35)      # crossing the 3 px tolerance: 0.3 early
+    # a half-hidden left foot: its heights jitter by 8 px and dip to the floor anywhere, so its own lag is no
+    # measurement, and both feet take the session's
+    out, first = _anchored_run({"right": 6.0, "left": 2.0}, {"right": 0.3, "left": 8.0})
+    lag = {side: np.median((out.loc[out["side"] == side, "ic_idx"] - first[side]) % 40.0) for side in first}
+    assert lag["left"] == pytest.approx(lag["right"])
+
+
 def test_oscillation_is_read_on_the_trunk_where_the_hips_are_damped_or_jump():
     """A pose model's hips bob 0.7 of the truth and one ear jumps: the trunk's median bob is the true one."""
     fs = 100.0

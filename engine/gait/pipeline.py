@@ -359,11 +359,11 @@ def _fore_aft(prep: PreparedTrack) -> tuple[dict[str, np.ndarray], dict[str, np.
 
 
 def anchored_contacts(prep: PreparedTrack, timed: TimedContacts, stride_hz: float) -> pd.DataFrame:
-    """Strategy 2: contacts anchored on the feet's forward-backward extremes (Zeni et al. 2008) plus one lag
-    to the events (:func:`stride_anchored_contacts`).
+    """Strategy 2: contacts anchored on the feet's forward-backward extremes (Zeni et al. 2008) plus each foot's
+    lag to the events (:func:`stride_anchored_contacts`).
 
     ++ finds every contact where the foot heights are too noisy or a foot is half hidden; -- contact and
-    flight times are approximate (one lag for the session).
+    flight times are approximate (one lag per foot for the session).
     """
     heel_fwd, toe_fwd = _fore_aft(prep)
     out = stride_anchored_contacts(
