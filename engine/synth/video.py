@@ -69,6 +69,11 @@ _W_TRUNK, _W_NECK, _R_HEAD = 0.150, 0.055, 0.062
 # back), its lower end centred on the hips. A trunk centred on the shoulder joint made BlazePose place the
 # shoulders 2-3 cm behind it, where a real chest puts them, and read the trunk lean 3 deg low.
 _CHEST_AHEAD = 0.12
+#: The figure is drawn this many times finer than the frame and averaged down (INTER_AREA), as a sensor
+#: integrates the light falling on each pixel. Drawn straight onto the frame, every edge snapped to whole
+#: pixels: a heel coming down at under a pixel a frame (120-240 fps) sat on the floor's row up to half a
+#: pixel before it touched, and stood still there for frames.
+SUPERSAMPLE = 4
 
 
 def _shade(colour: RGB, k: float) -> RGB:
@@ -108,7 +113,9 @@ class FigureRenderer:
     def __init__(self, model: RunnerModel, pixel_map: PixelMap, style: FigureStyle, *, seed: int = 0):
         self.m, self.pm, self.style = model, pixel_map, style
         p = model.p
-        self.scale = pixel_map.px_per_m * model.h * style.build      # pixels per standing height, by build
+        self.base_scale = pixel_map.px_per_m * model.h * style.build      # pixels per standing height, by build
+        self.scale = self.base_scale
+        self.origin = np.zeros(2)
         self.backdrop = _backdrop(p.image_width, p.image_height, pixel_map.ground_px, style, seed)
         # facing image-right shows the right side of the body: the right limbs are the near ones
         self.near = "right" if p.direction == "left_to_right" else "left"
@@ -121,11 +128,15 @@ class FigureRenderer:
         outline = [HEEL_EDGE, (-0.030, sole + 0.030), (-0.012, sole + 0.052), (0.035, sole + 0.050),
                    (0.085, sole + 0.030), (TOE_TIP[0] + 0.004, sole + 0.012), TOE_TIP]
         pts = np.stack([ankle[0] + _rot(pitch, q, h)[0] for q in outline])
-        return self.pm(pts)
+        return self.px(pts)
+
+    def px(self, xy_m: np.ndarray) -> np.ndarray:
+        """Runner-frame metres -> pixels of the canvas being drawn (the supersampled patch)."""
+        return (self.pm(xy_m) - self.origin) * SUPERSAMPLE + (SUPERSAMPLE - 1) / 2.0
 
     def _leg(self, img, lm, side: str, k: float, t: float) -> None:
         s = self.style
-        hip, knee, ankle = (self.pm(lm[f"{side}_{j}"]) for j in ("hip", "knee", "ankle"))
+        hip, knee, ankle = (self.px(lm[f"{side}_{j}"]) for j in ("hip", "knee", "ankle"))
         _capsule(img, knee, ankle, _W_SHANK * self.scale, _shade(s.skin, k))
         _capsule(img, ankle, ankle + 0.15 * (knee - ankle), _W_SHANK * 0.95 * self.scale, _shade(s.socks, k))
         _capsule(img, hip, knee, _W_THIGH * self.scale, _shade(s.skin, k))
@@ -135,15 +146,31 @@ class FigureRenderer:
 
     def _arm(self, img, lm, side: str, k: float) -> None:
         s = self.style
-        sh, el, wr = (self.pm(lm[f"{side}_{j}"]) for j in ("shoulder", "elbow", "wrist"))
+        sh, el, wr = (self.px(lm[f"{side}_{j}"]) for j in ("shoulder", "elbow", "wrist"))
         _capsule(img, sh, el, _W_UPPER_ARM * self.scale, _shade(s.shirt, k))
         _capsule(img, el, wr, _W_FOREARM * self.scale, _shade(s.skin, k))
 
     def draw(self, t: float) -> np.ndarray:
-        """The RGB frame at time ``t``."""
-        s = self.style
-        img = self.backdrop.copy()
+        """The RGB frame at time ``t``: the figure is drawn on a patch of the backdrop ``SUPERSAMPLE`` times
+        finer and averaged back to the frame's pixels."""
         lm = {k: v[0] for k, v in self.m.landmarks(np.array([t])).items()}
+        pts = self.pm(np.stack(list(lm.values()) + [self.m.foot(np.array([t]), s)[0][0] for s in ("left", "right")]))
+        margin = 0.2 * self.base_scale + 4.0
+        h, w = self.backdrop.shape[:2]
+        x0, y0 = (max(0, int(np.floor(v - margin))) for v in pts.min(axis=0))
+        x1, y1 = min(w, int(np.ceil(pts[:, 0].max() + margin))), min(h, int(np.ceil(pts[:, 1].max() + margin)))
+        img = self.backdrop.copy()
+        if x1 <= x0 or y1 <= y0:
+            return img
+        patch = cv2.resize(self.backdrop[y0:y1, x0:x1], None, fx=SUPERSAMPLE, fy=SUPERSAMPLE,
+                           interpolation=cv2.INTER_NEAREST)
+        self.origin, self.scale = np.array([x0, y0], float), self.base_scale * SUPERSAMPLE
+        self._figure(patch, lm, t)
+        img[y0:y1, x0:x1] = cv2.resize(patch, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
+        return img
+
+    def _figure(self, img: np.ndarray, lm: dict, t: float) -> None:
+        s = self.style
         mh = 0.5 * (lm["left_hip"] + lm["right_hip"])
         ms = 0.5 * (lm["left_shoulder"] + lm["right_shoulder"])
         self._arm(img, lm, self.far, s.far_shade)
@@ -151,14 +178,14 @@ class FigureRenderer:
         # trunk, neck, head in profile
         a = self.m.trunk_angle(np.array([t]))[0]
         chest = _CHEST_AHEAD * _W_TRUNK * self.m.h * self.style.build * np.array([np.cos(a), -np.sin(a)])
-        _capsule(img, self.pm(mh), self.pm(ms + 0.02 * self.m.h * (mh - ms) + chest), _W_TRUNK * self.scale, s.shirt)
+        _capsule(img, self.px(mh), self.px(ms + 0.02 * self.m.h * (mh - ms) + chest), _W_TRUNK * self.scale, s.shirt)
         head = 0.5 * (lm["left_ear"] + lm["nose"]) + np.array([-0.02, 0.01]) * self.m.h
-        _capsule(img, self.pm(ms), self.pm(head), _W_NECK * self.scale, s.skin)
-        hc = self.pm(head)
+        _capsule(img, self.px(ms), self.px(head), _W_NECK * self.scale, s.skin)
+        hc = self.px(head)
         r = _R_HEAD * self.scale
         cv2.circle(img, tuple(int(round(v)) for v in hc), int(round(r)), s.skin, -1, cv2.LINE_AA)
-        nose = self.pm(lm["nose"])
-        back = self.pm(head - np.array([0.045, -0.01]) * self.m.h)
+        nose = self.px(lm["nose"])
+        back = self.px(head - np.array([0.045, -0.01]) * self.m.h)
         cv2.ellipse(img, tuple(int(round(v)) for v in back + (0, -0.3 * r)), (int(0.75 * r), int(0.8 * r)),
                     0, 0, 360, s.hair, -1, cv2.LINE_AA)
         tip = np.round(nose).astype(np.int32)
@@ -169,7 +196,6 @@ class FigureRenderer:
         cv2.circle(img, tuple(int(round(v)) for v in eye), max(1, int(0.09 * r)), (30, 30, 30), -1, cv2.LINE_AA)
         self._leg(img, lm, self.near, 1.0, t)
         self._arm(img, lm, self.near, 1.0)
-        return img
 
 
 def write_clip(
