@@ -53,10 +53,12 @@ def test_block_bootstrap_keeps_runs_of_consecutive_rows():
 def test_recovers_the_true_change(before_after):
     (before, truth_a), (after, truth_b) = before_after
     changes = compare_results(before, after).set_index("metric")
-    for metric in ("cadence_spm", "overstride_cm", "vertical_oscillation_cm"):
+    # the interval is the steps' sampling error; each session's reading also carries the landmarks' bias, which
+    # differs between the two sessions by up to half a spm, 0.8 cm of overstride, 0.1 cm of oscillation here
+    for metric, bias in (("cadence_spm", 0.5), ("overstride_cm", 1.0), ("vertical_oscillation_cm", 0.5)):
         true_diff = truth_b[metric].median() - truth_a[metric].median()
         c = changes.loc[metric]
-        assert c["ci_low"] - 0.5 <= true_diff <= c["ci_high"] + 0.5, metric
+        assert c["ci_low"] - bias <= true_diff <= c["ci_high"] + bias, metric
     assert changes.loc["cadence_spm", "verdict"] == "better"
     assert changes.loc["overstride_cm", "verdict"] == "better"         # 20 cm -> 5 cm: closer to the hips
     assert changes.loc["vertical_oscillation_cm", "verdict"] == "better"
