@@ -29,3 +29,26 @@ def test_a_look_renders_as_it_says(tmp_path, name):
     if look.gain < 1.0:
         assert img.mean() < 0.75 * 200                                       # darker than the plain style
     assert len(run.truth) >= 2 and np.isfinite(run.truth["cadence_spm"]).any()
+
+
+def test_the_drawn_runner_moves_by_fractions_of_a_pixel():
+    # the figure moved a quarter of a pixel down: the centroid of its difference from the backdrop moves by a
+    # quarter of a pixel too (drawn to whole pixels it moved by none or by one)
+    from dataclasses import replace
+
+    from engine.synth.runner import PixelMap, RunnerModel
+    from engine.synth.video import STYLES, FigureRenderer
+
+    model = RunnerModel(RunnerParams(image_width=640, image_height=360))
+    t = np.arange(60) / 60.0
+    base = PixelMap.for_run(model, t)
+
+    def height(pm: PixelMap) -> float:
+        renderer = FigureRenderer(model, pm, STYLES["blue"])
+        # in flight (both feet off the floor), the figure against its own backdrop
+        figure = np.abs(renderer.draw(0.44).astype(float) - renderer.backdrop).sum(axis=2)
+        rows = np.arange(figure.shape[0], dtype=float)[:, None]
+        return float((figure * rows).sum() / figure.sum())
+
+    moves = [height(replace(base, ground_px=base.ground_px + d)) - height(base) for d in (0.25, 0.5)]
+    assert moves[0] == pytest.approx(0.25, abs=0.08) and moves[1] == pytest.approx(0.5, abs=0.08)
