@@ -630,8 +630,8 @@ def _peak_fit(y: np.ndarray, k: int, half: int) -> float:
     return float(k - b / (2 * a))
 
 
-def _extremes(x: np.ndarray, *, distance: int, prominence: float, fs: float = 60.0) -> np.ndarray:
-    """Sub-sample positions of the maxima of ``x`` (NaN never a maximum)."""
+def _extremes(x: np.ndarray, *, distance: int, prominence: float, fs: float) -> np.ndarray:
+    """Sub-sample positions of the maxima of ``x`` (NaN never a maximum), sampled at ``fs``."""
     peaks, _ = find_peaks(np.nan_to_num(x, nan=-np.inf), distance=distance, prominence=prominence)
     half = int(round(PEAK_HALF_S * fs))
     return np.array([_peak_fit(x, int(k), half) for k in peaks])

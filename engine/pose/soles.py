@@ -237,8 +237,8 @@ def sole_points(xy: np.ndarray, soles: np.ndarray | None, *, fps: float | None =
     below them.
 
     ``fps`` sets the glitch filter's window (:func:`glitch_window`). Frames without a measurement take the
-    landmark's height moved by the median offset between sole and
-    landmark, so the height does not jump where the measurement drops out. A measured sole outlives a
+    landmark's height moved by the median offset between sole and landmark, so the height does not jump
+    where the measurement drops out. A measured sole outlives a
     landmark removed as an outlier for a few frames (its x is bridged): the pixels saw it. Returns None
     where any of the four was measured in fewer than ``min_share`` of the frames with landmarks (a
     following or shaking camera, a background the runner cannot be told from), where each point was
