@@ -494,11 +494,10 @@ def with_sole_points(run: SyntheticRun, *, noise_px: float = 0.0, seed: int = 0)
     them (:mod:`engine.pose.soles`): x of the heel and foot-index points, y of the sole right below them in
     the foot's frame, with ``noise_px`` (SD, pixels) of measurement noise on y. Tests the contact timing and
     strike angle on soles against exact truth, without a renderer or a pose model in between."""
-    p = run.params
-    model = RunnerModel(p)
+    model = RunnerModel(run.params)
     track = run.track
     t = track.time_s
-    pm = PixelMap.for_run(model, np.arange(int(round(p.duration_s * p.fps))) / p.fps)
+    pm = PixelMap.for_run(model, t)                    # the map :func:`simulate` drew the track with
     rng = np.random.default_rng(seed)
     points = []
     for side in ("left", "right"):

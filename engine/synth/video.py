@@ -113,9 +113,9 @@ class FigureRenderer:
     def __init__(self, model: RunnerModel, pixel_map: PixelMap, style: FigureStyle, *, seed: int = 0):
         self.m, self.pm, self.style = model, pixel_map, style
         p = model.p
-        self.base_scale = pixel_map.px_per_m * model.h * style.build      # pixels per standing height, by build
-        self.scale = self.base_scale
-        self.origin = np.zeros(2)
+        # pixels per standing height, by build, on the supersampled patch the figure is drawn on
+        self.scale = pixel_map.px_per_m * model.h * style.build * SUPERSAMPLE
+        self.origin = np.zeros(2)             # the patch's top-left corner in the frame, set by each draw
         self.backdrop = _backdrop(p.image_width, p.image_height, pixel_map.ground_px, style, seed)
         # facing image-right shows the right side of the body: the right limbs are the near ones
         self.near = "right" if p.direction == "left_to_right" else "left"
@@ -154,8 +154,8 @@ class FigureRenderer:
         """The RGB frame at time ``t``: the figure is drawn on a patch of the backdrop ``SUPERSAMPLE`` times
         finer and averaged back to the frame's pixels."""
         lm = {k: v[0] for k, v in self.m.landmarks(np.array([t])).items()}
-        pts = self.pm(np.stack(list(lm.values()) + [self.m.foot(np.array([t]), s)[0][0] for s in ("left", "right")]))
-        margin = 0.2 * self.base_scale + 4.0
+        pts = self.pm(np.stack(list(lm.values())))               # the landmarks run from the head to the toes
+        margin = 0.2 * self.scale / SUPERSAMPLE + 4.0
         h, w = self.backdrop.shape[:2]
         x0, y0 = (max(0, int(np.floor(v - margin))) for v in pts.min(axis=0))
         x1, y1 = min(w, int(np.ceil(pts[:, 0].max() + margin))), min(h, int(np.ceil(pts[:, 1].max() + margin)))
@@ -164,7 +164,7 @@ class FigureRenderer:
             return img
         patch = cv2.resize(self.backdrop[y0:y1, x0:x1], None, fx=SUPERSAMPLE, fy=SUPERSAMPLE,
                            interpolation=cv2.INTER_NEAREST)
-        self.origin, self.scale = np.array([x0, y0], float), self.base_scale * SUPERSAMPLE
+        self.origin = np.array([x0, y0], float)
         self._figure(patch, lm, t)
         img[y0:y1, x0:x1] = cv2.resize(patch, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
         return img
