@@ -207,6 +207,7 @@ def test_a_click_on_a_chart_point_moves_the_scrubber(server, browser):
     webdriver.ActionChains(browser).move_to_element(target).click().perform()
     WebDriverWait(browser, WAIT_S).until(lambda d: "· contact #" in d.find_element(By.TAG_NAME, "body").text)
     _shot(browser, "session_scrubbed")
+    assert not browser.find_elements(By.CSS_SELECTOR, "[data-testid='stException']")   # the page drew whole
 
 
 def _downloads(browser, folder: Path) -> None:
@@ -293,6 +294,7 @@ def _upload_and_open(browser, url: str, path: Path, shot: str | None = None, tab
 
 def test_upload_analyse_and_review(server, browser):
     url, data = server
+    _clip_session(browser, url, data)                      # the samples are in (a first visit seeds them)
     n = len(Library(data).sessions())
     _upload_and_open(browser, url, ROOT / "sample_data" / "after_landmarks.csv", shot="analyze")
     _shot(browser, "session")
@@ -305,6 +307,7 @@ def test_sensor_uploads_imu_and_fit(server, browser, tmp_path):
     from engine.synth.runner import RunnerParams
 
     url, data = server
+    _clip_session(browser, url, data)                      # the samples are in (a first visit seeds them)
     n = len(Library(data).sessions())
     csv = tmp_path / "phone_waist.csv"
     truth = write_waist_csv(csv, RunnerParams(cadence_spm=172.0, duration_s=40.0), seed=4)
@@ -357,6 +360,7 @@ REAL = ROOT.parent / "shared" / "realdata"
 @pytest.mark.skipif(not REAL.is_dir(), reason="../shared/realdata is not present")
 def test_real_clip_and_real_watch_file_upload(server, browser):
     url, data = server
+    _clip_session(browser, url, data)                      # the samples are in (a first visit seeds them)
     n = len(Library(data).sessions())
     _upload_and_open(browser, url, REAL / "video" / "gaitlab_male_side_treadmill.mp4")
     _wait_text(browser, "Contact frames")
