@@ -230,12 +230,13 @@ def test_anchored_contacts_keep_each_foots_own_lag_where_its_heights_allow():
     assert lag["left"] == pytest.approx(lag["right"])
 
 
-def _steady_run(blur: dict[str, int], seed: int):
+def _steady_run(blur: dict[str, int], seed: int, cut: int | None = None):
     """Ten strides of 40 samples per foot at 60 fps, each foot landing its own lag after its heel's forward
     extreme (right 6.0, left 2.0 samples): the foot decelerates onto the floor (2 px per squared sample), stays 12
     samples and rises 10 px a sample; 0.5 px of noise, and a foot's heights blurred over ``blur`` samples (a
-    far foot the pose model sees less sharply). Returns the steady timing's mean IC and TO error per foot
-    (samples)."""
+    far foot the pose model sees less sharply). ``cut``: that contact's measured lift-off comes 2 samples after
+    its landing (its heights jumped up for a few frames in mid-stance). Returns the steady timing's mean IC and
+    TO error per foot (samples) and the contacts."""
     from engine.gait.events import steady_event_timing
 
     n, rng = 440, np.random.default_rng(seed)
@@ -255,12 +256,14 @@ def _steady_run(blur: dict[str, int], seed: int):
         rows += [{"side": side, "ic_idx": i + rng.normal(0, 0.7), "to_idx": i + 12 + rng.normal(0, 0.7)}
                  for i in ic[1:-1]]
     contacts = pd.DataFrame(rows).sort_values("ic_idx").reset_index(drop=True)
+    if cut is not None:
+        contacts.loc[cut, "to_idx"] = contacts.loc[cut, "ic_idx"] + 2.0
     out, _ = steady_event_timing(contacts, heel_fwd=heel_fwd, toe_fwd=toe_fwd, sample_rate_hz=60.0,
                                  stride_s=40 / 60.0, leg_px=200.0, heel_height=height, toe_height=height, tol_px=3.0)
     mine = {side: out[out["side"] == side] for side in first}
     ic = {side: float(np.mean((c["ic_idx"] - first[side]) % 40.0)) - lags[side] for side, c in mine.items()}
     to = {side: float(np.mean((c["to_idx"] - first[side]) % 40.0)) - lags[side] - 12 for side, c in mine.items()}
-    return ic, to
+    return ic, to, out
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -268,12 +271,18 @@ def test_steady_timing_keeps_steps_even_where_one_foot_is_seen_less_sharply(seed
     """Each foot's hinge on its average curve is biased by the curve's shape: the blurred foot's landing reads
     0.15-0.3 samples late and its lift-off 1-2 samples early, so every other step would be longer. The feet's
     difference comes from laying one whole curve onto the other, and the steps stay even."""
-    ic, to = _steady_run({"right": 1, "left": 3}, seed)
+    ic, to, _ = _steady_run({"right": 1, "left": 3}, seed)
     assert abs(ic["right"] - ic["left"]) < 0.08          # 1.3 ms at 60 fps; each foot's own hinge: 0.14-0.19
     assert abs(to["right"] - to["left"]) < 0.2           # each foot's own hinge: 1.1-1.7
     assert max(abs(e) for e in ic.values()) < 0.3
-    ic, to = _steady_run({"right": 1, "left": 1}, seed)   # both sharp: no difference to take out
+    ic, to, _ = _steady_run({"right": 1, "left": 1}, seed)   # both sharp: no difference to take out
     assert abs(ic["right"] - ic["left"]) < 0.08 and max(abs(e) for e in ic.values()) < 0.15
+
+
+def test_a_contact_cut_short_by_a_glitch_takes_its_lift_off_from_its_anchor():
+    _, _, out = _steady_run({"right": 1, "left": 1}, 0, cut=7)
+    contact = (out["to_idx"] - out["ic_idx"]).to_numpy()
+    np.testing.assert_allclose(contact, 12.0, atol=0.8)           # every contact 12 samples, the cut one too
 
 
 def test_curve_shift_finds_how_far_one_curve_runs_behind_another():

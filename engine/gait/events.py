@@ -770,15 +770,34 @@ def steady_event_timing(
         sel = (out["side"] == side).to_numpy()
         ic_lag, to_lag = lags[side]
         ic, to = _place(f["ic0"], f["ic_near"], ic_lag), _place(f["to0"], f["to_near"], to_lag)
+        to, uncut = _uncut(ic, to, f["to_near"], to_lag)
         good = to > ic
         out.loc[sel, "ic_idx"] = np.where(good, ic, out.loc[sel, "ic_idx"])
         out.loc[sel, "to_idx"] = np.where(good, to, out.loc[sel, "to_idx"])
         ic_near, to_near = f["ic_near"], f["to_near"]
-        anchored = (ic_near[1] if ic_near else np.zeros(good.size, bool)) | (to_near[1] if to_near else False)
+        anchored = (ic_near[1] if ic_near else np.zeros(good.size, bool)) | (to_near[1] if to_near else False) | uncut
         if "event_method" in out.columns:
             out.loc[sel, "event_method"] = np.where(good & anchored, STEADY_LAG, out.loc[sel, "event_method"])
         moved += (int(ic_near[1].sum()) if ic_near else 0) + (int(to_near[1].sum()) if to_near else 0)
     return out.sort_values("ic_idx").reset_index(drop=True), moved
+
+
+#: A contact that its measured lift-off makes shorter than this share of its foot's typical contact was cut by a
+#: glitch in the heights (the foot lost for a few frames in mid-stance, its heights jumping up).
+MIN_CONTACT_SHARE = 0.5
+
+
+def _uncut(ic: np.ndarray, to: np.ndarray, near, lag: float) -> tuple[np.ndarray, np.ndarray]:
+    """Lift-offs of contacts cut short (``MIN_CONTACT_SHARE``) moved to their nearest anchor plus the foot's lag,
+    where that gives a contact of about the typical length; and which were moved."""
+    none = np.zeros(to.size, bool)
+    if not near or not near[1].any() or not math.isfinite(lag):
+        return to, none
+    typical = float(np.median((to - ic)[near[1]]))
+    placed = near[0] + lag
+    cut = (~near[1] & (to - ic < MIN_CONTACT_SHARE * typical) & (placed - ic > MIN_CONTACT_SHARE * typical)
+           & (placed - ic < (2.0 - MIN_CONTACT_SHARE) * typical))
+    return np.where(cut, placed, to), cut
 
 
 def _feet_lags_steady(feet: dict) -> dict[str, tuple[float, float]]:
