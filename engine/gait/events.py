@@ -701,11 +701,9 @@ def template_lag(
     few curves cover the grid.
     """
     grid = lag_guess + np.arange(-(search + window), search + window + 1e-9, 0.25)
-    curves = interp_at(height, anchors[:, None] + grid[None, :])
-    count = np.sum(np.isfinite(curves), axis=0)
+    mean, count = _average_curve(height, anchors, grid)
     if anchors.size < 6 or np.any(count < max(6, 0.7 * anchors.size)):
         return float("nan")
-    mean = np.nanmean(curves, axis=0)
     k = int(np.argmin(mean))
     high = np.flatnonzero(mean[k:] > mean[k] + top)
     keep = slice(0, k + int(high[0]) + (1 if rising else 0) if high.size else mean.size)
@@ -779,6 +777,7 @@ def steady_event_timing(
         if "event_method" in out.columns:
             out.loc[sel, "event_method"] = np.where(good & anchored, STEADY_LAG, out.loc[sel, "event_method"])
         moved += (int(ic_near[1].sum()) if ic_near else 0) + (int(to_near[1].sum()) if to_near else 0)
+        moved += int(uncut.sum())
     return out.sort_values("ic_idx").reset_index(drop=True), moved
 
 
@@ -837,7 +836,7 @@ def _laid_on_each_other(feet: dict, curve: str, event: int) -> tuple[float, floa
     not the few that place a corner, and is the same for both feet's biases where their curves have one shape.
     None where the feet's curves are of different points or do not overlap.
     """
-    (a_side, a), (b_side, b) = feet.items()
+    (_, a), (_, b) = feet.items()
     if a[curve] is None or b[curve] is None or a[curve][0] != b[curve][0]:
         return None
     own_a, own_b = a["own"][event], b["own"][event]
@@ -912,17 +911,21 @@ def _foot_lags(contacts: pd.DataFrame, side: str, *, heel_fwd, toe_fwd, fs: floa
     return foot
 
 
+def _average_curve(height: np.ndarray, anchors: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The mean of the heights read at each anchor plus each lag of ``grid`` (NaN where none is seen), and how
+    many curves each lag's mean rests on."""
+    curves = interp_at(height, anchors[:, None] + grid[None, :])
+    count = np.sum(np.isfinite(curves), axis=0)
+    return np.where(count > 0, np.nansum(curves, axis=0) / np.maximum(count, 1), np.nan), count
+
+
 def _mean_curve(height: np.ndarray, near, lag: float, reach: float, point: str) -> tuple | None:
     """(point, grid, mean height) of a foot's contacts on a quarter-sample grid of lags after their anchors,
     ``reach`` samples either side of ``lag``; None without anchors."""
     if not near or not near[1].any() or not math.isfinite(lag):
         return None
     grid = lag + np.arange(-reach, reach + 1e-9, 0.25)
-    with np.errstate(invalid="ignore"):
-        curves = interp_at(height, near[0][near[1]][:, None] + grid[None, :])
-    count = np.sum(np.isfinite(curves), axis=0)
-    mean = np.where(count > 0, np.nansum(curves, axis=0) / np.maximum(count, 1), np.nan)
-    return point, grid, mean
+    return point, grid, _average_curve(height, near[0][near[1]], grid)[0]
 
 
 def merge_split_contacts(contacts: pd.DataFrame, *, min_stride_samples: float) -> tuple[pd.DataFrame, int]:
