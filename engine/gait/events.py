@@ -502,7 +502,7 @@ def stride_anchored_contacts(
     from extreme to event, the median over the contacts of: from the heel's forward
     extreme to where the foot's lowest point first comes down to ground level (within ``tol_px``), and
     from the toe's rearward extreme back to where the toe was last at ground level. One lag per foot
-    (:func:`_feet_lags`; the session's where the feet's lags do not differ measurably) keeps the steps as
+    (:func:`_anchored_lags`; the session's where the feet's lags do not differ measurably) keeps the steps as
     regular as the feet's motion, instead of passing each contact's height noise on to its step. Where no
     contact reaches the ground the extremes themselves are used.
 
@@ -534,7 +534,7 @@ def stride_anchored_contacts(
     if not found:
         return pd.DataFrame(columns=["side", "ic_idx", "to_idx"])
     table = pd.DataFrame(found, columns=["side", "peak", "trough", "ic_lag", "to_lag"])
-    lags = {col: _feet_lags(table, col) for col in ("ic_lag", "to_lag")}
+    lags = {col: _anchored_lags(table, col) for col in ("ic_lag", "to_lag")}
     contacts = pd.DataFrame({"side": table["side"], "ic_idx": table["peak"] + table["side"].map(lags["ic_lag"]),
                              "to_idx": table["trough"] + table["side"].map(lags["to_lag"])})
     contacts = contacts[contacts["to_idx"] > contacts["ic_idx"]]
@@ -550,7 +550,7 @@ MIN_FOOT_LAGS = 4
 FEET_APART_SE, SAME_SCATTER_RATIO, MIN_SCATTER_SAMPLES = 3.0, 3.0, 0.1
 
 
-def _feet_lags(table: pd.DataFrame, col: str) -> dict[str, float]:
+def _anchored_lags(table: pd.DataFrame, col: str) -> dict[str, float]:
     """Each foot's median lag in column ``col`` where the two feet's medians differ by more than
     ``FEET_APART_SE`` standard errors, each foot has at least ``MIN_FOOT_LAGS`` lags and neither foot's lags
     scatter more than ``SAME_SCATTER_RATIO`` times the other's; else the session's median for both (0 where no
@@ -762,7 +762,7 @@ def steady_event_timing(
     feet = {side: _foot_lags(out, side, heel_fwd=heel_fwd, toe_fwd=toe_fwd, fs=fs, stride_s=stride_s, leg_px=leg_px,
                              heel_height=heel_height, toe_height=toe_height, tol_px=tol_px, measured=measured)
             for side in ("left", "right") if (out["side"] == side).any()}
-    lags = _feet_lags_steady(feet)
+    lags = _steady_lags(feet)
     moved = 0
     for side, f in feet.items():
         sel = (out["side"] == side).to_numpy()
@@ -799,7 +799,7 @@ def _uncut(ic: np.ndarray, to: np.ndarray, near, lag: float) -> tuple[np.ndarray
     return np.where(cut, placed, to), cut
 
 
-def _feet_lags_steady(feet: dict) -> dict[str, tuple[float, float]]:
+def _steady_lags(feet: dict) -> dict[str, tuple[float, float]]:
     """Each foot's (IC, TO) lag after its anchors, from the feet's own and average-curve estimates (see
     :func:`steady_event_timing`)."""
     # a foot whose average curve gives no lags keeps its own, moved by the other foot's correction: they
