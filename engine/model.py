@@ -33,8 +33,11 @@ SIDES: tuple[str, str] = ("left", "right")
 #: The soles' bottom line below the heel and foot-index points, measured in the pixels
 #: (:mod:`engine.pose.soles`): a video track carries them where the sole was seen.
 SOLE_POINTS: tuple[str, ...] = tuple(f"{side}_sole_{end}" for side in SIDES for end in ("rear", "front"))
+#: The top of the head, measured in the pixels (:mod:`engine.pose.head`): a video track carries it where the
+#: crown's edge was seen.
+HEAD_POINTS: tuple[str, ...] = ("head_top",)
 #: Every point a track may carry.
-TRACK_POINTS: tuple[str, ...] = LANDMARK_NAMES + SOLE_POINTS
+TRACK_POINTS: tuple[str, ...] = LANDMARK_NAMES + SOLE_POINTS + HEAD_POINTS
 
 #: Landmarks the metrics need; a track without any of them is rejected.
 REQUIRED_LANDMARKS: tuple[str, ...] = tuple(

@@ -407,7 +407,7 @@ def test_frames_the_whole_frame_missed_are_filled_from_the_crop_only_with_a_body
     xy = np.full((n, 33, 2), 100.0)
     xy[[0, 1, 2]] = np.nan                                            # the whole frame missed the first three
     raw = extract.RawPose(info=info, time_s=t, xy=xy, visibility=np.ones((n, 33)), world=np.zeros((n, 33, 3)),
-                          soles=np.zeros((n, 2, 2)))
+                          soles=np.zeros((n, 2, 2)), heads=np.zeros((n, extract.CANDIDATES, 2)))
     crop_xy = np.full((n, 33, 2), 200.0)
     crop_xy[1, 5] = (-30.0, 200.0)                                    # frame 1: the body is cut by the left edge
     crop_xy[2] = np.nan                                               # frame 2: the crop found nobody either
@@ -415,7 +415,8 @@ def test_frames_the_whole_frame_missed_are_filled_from_the_crop_only_with_a_body
 
     def crop_pass(path, info, settings, only=None):
         asked["only"] = only.copy()
-        return t, crop_xy, np.full((n, 33), 0.9), np.ones((n, 33, 3)), np.zeros((n, 2)), np.ones((n, 2, 2))
+        return (t, crop_xy, np.full((n, 33), 0.9), np.ones((n, 33, 3)), np.zeros((n, 2)), np.ones((n, 2, 2)),
+                np.ones((n, extract.CANDIDATES, 2)))
 
     monkeypatch.setattr(extract, "run_with_motion_roi", crop_pass)
     extract._retry_missed_in_motion_roi("clip.mp4", raw, PoseSettings())
@@ -424,3 +425,4 @@ def test_frames_the_whole_frame_missed_are_filled_from_the_crop_only_with_a_body
     assert np.isnan(raw.xy[1]).all() and np.isnan(raw.xy[2]).all()   # cut by the edge, or not found: still missing
     np.testing.assert_array_equal(raw.xy[3:], 100.0)                 # the whole frame's poses are kept
     assert raw.soles[0].sum() == 4.0 and raw.soles[3].sum() == 0.0
+    assert raw.heads[0].sum() == 2.0 * extract.CANDIDATES and raw.heads[3].sum() == 0.0

@@ -120,6 +120,45 @@ def trunk_height(points: dict[str, np.ndarray]) -> np.ndarray:
     return out
 
 
+def bob_height(points: dict[str, np.ndarray], step_samples: float) -> np.ndarray:
+    """The height whose rise and fall over a step is the vertical oscillation, on a pose model's track: the
+    head top where the pixels gave one (:mod:`engine.pose.head`), else the trunk's (:func:`trunk_height`),
+    less its drift (:func:`without_drift`).
+
+    Notes
+    -----
+    ++ the head top's edge bobs with the body where the pose model's trunk points bob 0.75-1.2 of it (see
+    :mod:`engine.pose.head`); ++ without the drift, a path that bends in the picture (a wide lens bows the
+    floor; a camera at the runner's side tilts nothing but still sees the far end lower) does not add to
+    the bob of a runner crossing the frame. -- the drift is the mean over one step, so at the clip's first
+    and last half steps it is held at its nearest value.
+    """
+    y = points["head_top"][:, 1] if "head_top" in points else trunk_height(points)
+    return without_drift(y, step_samples)
+
+
+def without_drift(y: np.ndarray, step_samples: float) -> np.ndarray:
+    """``y`` less its mean over one step (a centred window of ``step_samples``, fractional samples weighed by
+    their overlap): a periodic bob keeps its shape, a slow drift or bend of the path goes. Where the window
+    does not fit, the mean is interpolated between the nearest that do (held at the ends); ``y`` as it is without
+    a usable step."""
+    y = np.asarray(y, float)
+    if not (np.isfinite(step_samples) and 1.0 < step_samples < y.size - 1):
+        return y.copy()
+    half = 0.5 * step_samples
+    reach = int(math.ceil(half - 0.5))
+    offsets = np.arange(-reach, reach + 1)
+    weights = np.clip(np.minimum(offsets + 0.5, half) - np.maximum(offsets - 0.5, -half), 0.0, None)
+    weights /= weights.sum()
+    mean = np.convolve(np.nan_to_num(y), weights, mode="same")
+    whole = np.convolve(np.isfinite(y).astype(float), np.ones(offsets.size), mode="same") == offsets.size
+    whole[:reach], whole[y.size - reach:] = False, False
+    if not whole.any():
+        return y.copy()
+    k = np.flatnonzero(whole)
+    return y - np.interp(np.arange(y.size), k, mean[k])
+
+
 def mid_stance_index(hip_x: np.ndarray, ankle_x: np.ndarray, ic: float, to: float) -> float:
     """First moment in [IC, TO] at which the mid-hip is over or ahead of the stance ankle."""
     d_ic = float(interp_at(hip_x - ankle_x, ic)[0])
@@ -209,14 +248,20 @@ def _pull(out: pd.DataFrame, st: _Steps, points: dict[str, np.ndarray], time_s: 
 def _lengths(out: pd.DataFrame, st: _Steps, points: dict[str, np.ndarray], scale: Scale | None, overground: bool,
              belt_speed_mps: float | None, trunk_bob: bool) -> None:
     """Overstride, vertical oscillation, step length and vertical ratio (cm, %); empty without a scale.
-    ``trunk_bob``: the oscillation is read on the whole trunk (:func:`trunk_height`), not on the hips alone."""
+    ``trunk_bob``: the oscillation is read on the head top or the whole trunk (:func:`bob_height`), not on
+    the hips alone."""
     if scale is None:
         for col in ("overstride_cm", "vertical_oscillation_cm", "step_length_cm", "vertical_ratio_pct"):
             out[col] = np.nan
         return
     ankle_ic, hip_ic = st.at(points, "{s}_ankle", st.ic), st.at(points, "mid_hip", st.ic)
     out["overstride_cm"] = scale.to_cm(ankle_ic[:, 0] - hip_ic[:, 0])
-    hip_y = trunk_height(points) if trunk_bob else points["mid_hip"][:, 1]
+    if trunk_bob:
+        ic_gaps = np.diff(st.ic)
+        step = float(np.median(ic_gaps[np.diff(st.ic_s) > 0])) if ic_gaps.size else math.nan
+        hip_y = bob_height(points, step)
+    else:
+        hip_y = points["mid_hip"][:, 1]
     out["vertical_oscillation_cm"] = [float(scale.to_cm(vertical_excursion(hip_y, a, b)))
                                       for a, b in zip(st.ic, st.next_contra_idx)]
     if overground:
@@ -249,7 +294,7 @@ def compute_step_table(
     ``points`` holds runner-frame (T, 2) arrays for the landmarks plus ``mid_hip`` and
     ``mid_shoulder``. A metric that needs the next contralateral contact is NaN when that contact is
     missing (dropped or beyond the track) or further than ``max_step_s`` away. ``trunk_bob``: vertical
-    oscillation is read on the whole trunk (:func:`trunk_height`), for a pose model's noisy hips.
+    oscillation is read on the head top or the whole trunk (:func:`bob_height`), for a pose model's hips.
     """
     st = _steps(time_s, contacts, max_step_s)
     out = pd.DataFrame({"side": st.sides, "ic_s": st.ic_s, "to_s": st.to_s})

@@ -35,7 +35,7 @@ from engine.gait.signal import bridge_gaps, effective_cutoff_hz, interp_at, lowp
 from engine.gait.stops import foot_stop_ics
 from engine.gait.summary import summarize
 from engine.gait.uncertainty import add_uncertainty
-from engine.model import REQUIRED_LANDMARKS, SIDES, SOLE_POINTS, AnalysisResult, LandmarkTrack
+from engine.model import HEAD_POINTS, REQUIRED_LANDMARKS, SIDES, SOLE_POINTS, AnalysisResult, LandmarkTrack
 from engine.notices import Notice, code_of
 from engine.provenance import engine_info
 
@@ -249,7 +249,8 @@ def prepare_track(track: LandmarkTrack, settings: GaitSettings) -> PreparedTrack
     if math.isfinite(tilt):
         # the ground line: a runner crossing the frame shows it; a camera that is not level turns every
         # angle by its tilt, so the picture is levelled first and angles are taken from the ground's vertical
-        centre = (float(np.nanmean(xy_s[..., 0])), float(np.nanmean(xy_s[..., 1])))
+        body = xy_s[:, [j for j, n in enumerate(names) if n not in HEAD_POINTS]]     # the body's points turn it
+        centre = (float(np.nanmean(body[..., 0])), float(np.nanmean(body[..., 1])))
         xy_b, xy_s = level_image(xy_b, tilt, centre), level_image(xy_s, tilt, centre)
         px = {n: xy_s[:, names.index(n), :] for n in names}
         if abs(tilt) >= 1.0:

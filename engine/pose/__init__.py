@@ -18,18 +18,19 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import NoPersonError
-from engine.model import LANDMARK_NAMES, SOLE_POINTS, LandmarkTrack
+from engine.model import HEAD_POINTS, LANDMARK_NAMES, SOLE_POINTS, LandmarkTrack
 from engine.notices import Notice
 from engine.pose.blazepose import PoseSettings
 from engine.pose.camera import cumulative_shift
 from engine.pose.extract import ProgressFn, RawPose, extract_pose
+from engine.pose.head import CANDIDATES, head_top
 from engine.pose.repair import keep_one_person, reject_outliers, repair_leg_swaps
 from engine.pose.scale import px_per_cm_from_world
 from engine.pose.soles import sole_points
 from engine.pose.video import VideoInfo
 
 #: Bump when the raw pose output for the same clip and settings would change.
-POSE_CACHE_VERSION = 10
+POSE_CACHE_VERSION = 11
 #: Below this share of frames with a person, the clip is refused.
 MIN_FOUND_SHARE = 0.2
 
@@ -60,7 +61,9 @@ def _save(raw: RawPose, path: Path) -> None:
                             visibility=raw.visibility.astype(np.float32), world=raw.world.astype(np.float32),
                             info=json.dumps(asdict(raw.info)), region_of_interest=raw.region_of_interest,
                             shift=raw.shift if raw.shift is not None else np.zeros((len(raw.time_s), 2)),
-                            soles=raw.soles if raw.soles is not None else np.full((len(raw.time_s), 2, 2), np.nan))
+                            soles=raw.soles if raw.soles is not None else np.full((len(raw.time_s), 2, 2), np.nan),
+                            heads=raw.heads if raw.heads is not None else np.full((len(raw.time_s), CANDIDATES, 2),
+                                                                                  np.nan))
         os.replace(tmp, path)   # atomic: a reader never sees half a cache entry
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -85,7 +88,8 @@ def _load(path: Path) -> RawPose | None:
                            xy=z["xy"].astype(float), visibility=z["visibility"].astype(float),
                            world=z["world"].astype(float),
                            region_of_interest=bool(z["region_of_interest"]) if "region_of_interest" in z else False,
-                           shift=z["shift"] if "shift" in z else None, soles=z["soles"] if "soles" in z else None)
+                           shift=z["shift"] if "shift" in z else None, soles=z["soles"] if "soles" in z else None,
+                           heads=z["heads"] if "heads" in z else None)
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -171,6 +175,29 @@ def _with_sole_points(xy: np.ndarray, vis: np.ndarray, soles: np.ndarray | None,
             LANDMARK_NAMES + SOLE_POINTS, share)
 
 
+def _found_warnings(share: float, region_of_interest: bool) -> list[str]:
+    """What the user should know about how the runner was found."""
+    warnings: list[str] = []
+    if share < 0.95:
+        warnings.append(Notice("runner_partly_found",
+                        f"the runner was found in {share:.0%} of the frames; contacts in the gaps are skipped"))
+    if region_of_interest:
+        warnings.append(Notice("small_runner",
+                        "the runner is small in the frame: the pose was found in a crop that follows the moving "
+                        "runner; film closer for the best results"))
+    return warnings
+
+
+def _with_head_top(xy: np.ndarray, vis: np.ndarray, names: tuple[str, ...], top: np.ndarray | None,
+                   seen: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """The track's points plus the head top (:func:`engine.pose.head.head_top`) where the pixels showed it; its
+    visibility is 1 where the edge was seen and 0 where it was filled in."""
+    if top is None or seen is None:
+        return xy, vis, names
+    return (np.concatenate([xy, top[:, None]], axis=1), np.concatenate([vis, seen[:, None].astype(float)], axis=1),
+            names + HEAD_POINTS)
+
+
 def video_track(
     path: str | Path,
     *,
@@ -206,19 +233,15 @@ def video_track(
                         f"or another person); {identity.dropped_s:.1f} s that did not match the runner were left out"))
     xy, vis, swapped = repair_leg_swaps(xy, raw.visibility)
     xy, n_outliers = reject_outliers(xy, raw.time_s)
-    if share < 0.95:
-        warnings.append(Notice("runner_partly_found",
-                        f"the runner was found in {share:.0%} of the frames; contacts in the gaps are skipped"))
-    if raw.region_of_interest:
-        warnings.append(Notice("small_runner",
-                        "the runner is small in the frame: the pose was found in a crop that follows the moving "
-                        "runner; film closer for the best results"))
+    warnings += _found_warnings(share, raw.region_of_interest)
     world_scale = px_per_cm_from_world(xy, raw.world)
     fps = raw.info.fps if math.isfinite(raw.info.fps) else None
     meta: dict = {"source": f"BlazePose: {name}"}
     if raw.shift is not None and len(raw.shift) == n:
         meta["camera_shift_px"] = cumulative_shift(raw.shift)      # where the background has moved to
+    top, top_seen, head_share = head_top(xy, raw.heads, fps=fps)
     xy, vis, names, sole_share = _with_sole_points(xy, vis, raw.soles, swapped, fps)
+    xy, vis, names = _with_head_top(xy, vis, names, top, top_seen)
     track = LandmarkTrack.from_arrays(
         time_s=raw.time_s, xy=xy, names=names, visibility=vis, fps=fps,
         image_width=raw.info.width, image_height=raw.info.height, meta=meta,
@@ -227,7 +250,8 @@ def video_track(
               "outlier_samples_removed": n_outliers, "identity_jumps": identity.jumps,
               "frames_dropped_other_person": identity.dropped_frames, "pose_from_cache": from_cache,
               "region_of_interest": raw.region_of_interest, "soles_measured": sole_share,
-              "soles_used": len(names) > len(LANDMARK_NAMES), "rotation_deg": raw.info.rotation_deg,
+              "soles_used": bool(set(SOLE_POINTS) & set(names)), "head_top_seen": head_share,
+              "head_top_used": bool(set(HEAD_POINTS) & set(names)), "rotation_deg": raw.info.rotation_deg,
               "pose_settings": (settings or PoseSettings()).get_params(), "codec": raw.info.codec,
               "decoded": {k: v for k, v in coverage.items() if k != "warning"}}
     return VideoTrack(track=track, info=raw.info, world_px_per_cm=world_scale, report=report, warnings=warnings)

@@ -21,6 +21,7 @@ import numpy as np
 
 from engine.pose.blazepose import N_LANDMARKS, BlazePose, PoseSettings
 from engine.pose.camera import BackgroundFlow, work_frame
+from engine.pose.head import CANDIDATES, head_edges
 from engine.pose.soles import SoleFinder
 from engine.pose.video import VideoInfo, iter_frames, probe
 
@@ -51,6 +52,7 @@ class RawPose:
     region_of_interest: bool = False   # found in a crop that followed the moving runner
     shift: np.ndarray | None = None    # (T, 2) the background's shift since the frame before, pixels
     soles: np.ndarray | None = None    # (T, 2, 2) sole heights below (left, right) x (heel, foot index), pixels
+    heads: np.ndarray | None = None    # (T, CANDIDATES, 2) edges above the crown: image y, strength
 
     @property
     def found_share(self) -> float:
@@ -63,7 +65,7 @@ def _empty(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             np.full((n, N_LANDMARKS, 3), np.nan))
 
 
-Span = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+Span = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def run_span(
@@ -79,15 +81,15 @@ def run_span(
     crops: np.ndarray | None = None,
 ) -> Span:
     """Pose for the frames in [start_s, end_s): times, xy, visibility, world, the background's shift
-    since the frame before (:class:`engine.pose.camera.BackgroundFlow`; warm-up frames count as before)
-    and the soles' heights (:class:`engine.pose.soles.SoleFinder`, which learns the background from the
-    warm-up frames too).
+    since the frame before (:class:`engine.pose.camera.BackgroundFlow`; warm-up frames count as before),
+    the soles' heights (:class:`engine.pose.soles.SoleFinder`, which learns the background from the
+    warm-up frames too) and the edges above the crown (:func:`engine.pose.head.head_edges`).
 
     ``crops``: per decoded frame an ``(x0, y0, x1, y1)`` box (pixels of the shrunk frame) that BlazePose is
     given instead of the whole frame, NaN for none (:func:`run_with_motion_roi`).
     """
     times: list[float] = []
-    xys, viss, worlds, shifts, soles = [], [], [], [], []
+    xys, viss, worlds, shifts, soles, heads = [], [], [], [], [], []
     flow, finder = BackgroundFlow(info.width), SoleFinder(info.width)
     with BlazePose(settings) as pose:
         for k, (t, rgb) in enumerate(iter_frames(path, start_s=max(0.0, start_s - warmup_s), end_s=end_s,
@@ -108,19 +110,22 @@ def run_span(
             small = work_frame(rgb)                # one shrunk copy for both pixel measurements
             shift, _ = flow.step(small, xy if out is not None else None)
             sole = finder.step(small, xy if out is not None else None, shift)
+            head = head_edges(rgb, xy if out is not None else None, info.width)
             if t < start_s - 1e-6:
                 continue  # warm-up frame: the tracker saw it, the result is not ours
             times.append(t)
             shifts.append(shift)
             soles.append(sole)
+            heads.append(head)
             xys.append(xy)
             viss.append(vis)
             worlds.append(world)
             if tick is not None:
                 tick(len(times))
     if not times:
-        return np.empty(0), *_empty(0), np.zeros((0, 2)), np.zeros((0, 2, 2))
-    return np.array(times), np.stack(xys), np.stack(viss), np.stack(worlds), np.stack(shifts), np.stack(soles)
+        return np.empty(0), *_empty(0), np.zeros((0, 2)), np.zeros((0, 2, 2)), np.zeros((0, CANDIDATES, 2))
+    return (np.array(times), np.stack(xys), np.stack(viss), np.stack(worlds), np.stack(shifts), np.stack(soles),
+            np.stack(heads))
 
 
 #: How often a worker checks that the process that started it is still there.
@@ -270,22 +275,22 @@ def extract_pose(
 
     if n_spans == 1:
         tick = (lambda n: progress(n, total)) if progress else None
-        t, xy, vis, world, shift, soles = run_span(path, info, settings, tick=tick)
+        t, xy, vis, world, shift, soles, heads = run_span(path, info, settings, tick=tick)
     else:
         edges = span_edges(duration, n_spans, WARMUP_S)
         jobs = [(str(path), info, settings, float(edges[i]), float(edges[i + 1]),
                  WARMUP_S if i else 0.0, i) for i in range(n_spans)]
         parts = _run_spans(jobs, progress, total)
         t = np.concatenate([p[0] for p in parts])
-        xy, vis, world, shift, soles = (np.concatenate([p[k] for p in parts]) for k in (1, 2, 3, 4, 5))
+        xy, vis, world, shift, soles, heads = (np.concatenate([p[k] for p in parts]) for k in (1, 2, 3, 4, 5, 6))
         keep = np.concatenate([[True], np.diff(t) > 1e-9])   # spans meet exactly; guard anyway
-        t, xy, vis, world, shift, soles = t[keep], xy[keep], vis[keep], world[keep], shift[keep], soles[keep]
-    raw = RawPose(info=info, time_s=t, xy=xy, visibility=vis, world=world, shift=shift, soles=soles)
+        t, xy, vis, world, shift, soles, heads = (a[keep] for a in (t, xy, vis, world, shift, soles, heads))
+    raw = RawPose(info=info, time_s=t, xy=xy, visibility=vis, world=world, shift=shift, soles=soles, heads=heads)
     if raw.found_share < ROI_BELOW_SHARE:
         # too small for BlazePose's detector in the whole frame? follow the moving runner with a crop
-        t, xy, vis, world, shift, soles = run_with_motion_roi(path, info, settings)
+        t, xy, vis, world, shift, soles, heads = run_with_motion_roi(path, info, settings)
         cropped = RawPose(info=info, time_s=t, xy=xy, visibility=vis, world=world, region_of_interest=True,
-                          shift=shift, soles=soles)
+                          shift=shift, soles=soles, heads=heads)
         if cropped.found_share > raw.found_share:
             raw = cropped
     elif raw.found_share < RETRY_BELOW_SHARE:
@@ -310,10 +315,10 @@ def run_with_motion_roi(path: str | Path, info: VideoInfo, settings: PoseSetting
 
 def _retry_missed_in_motion_roi(path: str | Path, raw: RawPose, settings: PoseSettings) -> None:
     """The frames without a pose tried again in the crop that follows the motion; a whole body found there, inside
-    the picture, fills them in (landmarks, visibility, world landmarks and soles; the background's shift stays
-    the first pass's)."""
+    the picture, fills them in (landmarks, visibility, world landmarks, soles and head edges; the background's
+    shift stays the first pass's)."""
     missed = ~np.isfinite(raw.xy[:, :, 0]).all(axis=1)
-    t, xy, vis, world, _, soles = run_with_motion_roi(path, raw.info, settings, only=missed)
+    t, xy, vis, world, _, soles, heads = run_with_motion_roi(path, raw.info, settings, only=missed)
     if t.shape != raw.time_s.shape or not np.allclose(t, raw.time_s):
         return  # the two passes decoded different frames: keep the first
     # a body cut by the picture's edge (a runner coming in or going out) stays missing: its pose is guessed
@@ -323,6 +328,8 @@ def _retry_missed_in_motion_roi(path: str | Path, raw: RawPose, settings: PoseSe
     raw.xy[found], raw.visibility[found], raw.world[found] = xy[found], vis[found], world[found]
     if raw.soles is not None:
         raw.soles[found] = soles[found]
+    if raw.heads is not None:
+        raw.heads[found] = heads[found]
 
 
 class RateMeter:
