@@ -22,11 +22,13 @@ from pathlib import Path
 import numpy as np
 
 
-def raw_rate(clip: Path, n_frames: int) -> tuple[float, float, float, float]:
+def raw_rate(clip: Path, n_frames: int) -> tuple[float, float, float, float, float]:
     """Frames/s, one core, on the same frames: BlazePose alone, shrinking a frame for the pixel work, the
-    background flow and the sole finder (each on the shrunk copy, as in the pose workers)."""
+    background flow and the sole finder (each on the shrunk copy, as in the pose workers), and the edges above
+    the crown (on the frame BlazePose saw)."""
     from engine.pose.blazepose import BlazePose, PoseSettings
     from engine.pose.camera import BackgroundFlow, work_frame
+    from engine.pose.head import head_edges
     from engine.pose.soles import SoleFinder
     from engine.pose.video import iter_frames
 
@@ -54,7 +56,12 @@ def raw_rate(clip: Path, n_frames: int) -> tuple[float, float, float, float]:
     t0 = time.perf_counter()
     for img in small:
         finder.step(img, runner, np.zeros(2))
-    return pose_rate, shrink_rate, flow_rate, len(frames) / (time.perf_counter() - t0)
+    sole_rate = len(frames) / (time.perf_counter() - t0)
+    width = frames[0].shape[1]
+    t0 = time.perf_counter()
+    for img in frames:
+        head_edges(img, runner, width)
+    return pose_rate, shrink_rate, flow_rate, sole_rate, len(frames) / (time.perf_counter() - t0)
 
 
 def tree_rss_mb(root: int) -> float:
@@ -100,7 +107,7 @@ def main() -> None:
         from engine.pose.video import probe
 
         info = probe(clip)
-        single, shrink_rate, flow_rate, sole_rate = raw_rate(clip, n_frames=min(300, info.frame_count))
+        single, shrink_rate, flow_rate, sole_rate, head_rate = raw_rate(clip, n_frames=min(300, info.frame_count))
         env = dict(os.environ, LEANLINE_CACHE_DIR=str(Path(tmp) / "cache"))
         t0 = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "analyze", str(clip), "--height-cm", "175",
@@ -118,7 +125,7 @@ def main() -> None:
         print(f"raw BlazePose inference, one core:   {single:6.1f} frames/s")
         shares = {name: 100.0 * single / rate for name, rate in
                   (("shrinking the frame", shrink_rate), ("background flow (camera motion)", flow_rate),
-                   ("sole finder (shoes' bottom edges)", sole_rate))}
+                   ("sole finder (shoes' bottom edges)", sole_rate), ("head top (edges above the crown)", head_rate))}
         for name, share in shares.items():
             print(f"{name}, one core: {share:4.1f} % of the pose time")
         print(f"pixel work together: {sum(shares.values()):.0f} % of the pose time")
