@@ -77,6 +77,13 @@ def test_the_head_top_is_followed_past_a_still_edge_where_the_trunk_points_are_d
     assert share == pytest.approx(1.0, abs=0.02)
     err = np.abs(points[:, 1] - true_top)
     assert np.median(err) < 0.3 and np.percentile(err, 95) < 1.5, np.round(err, 1)
+    # a stretch where the head's edge is lost against the background: the still edge is all there is, and
+    # the frames there are not taken for the head's (they are filled from the trunk, marked unseen)
+    lost = slice(60, 110)
+    edges[lost, 0] = np.nan
+    points, seen, _ = head_top(xy, edges, fps=60.0)
+    assert points is not None and seen is not None
+    assert not seen[70:95].any() and seen[:50].all() and seen[120:].all()   # the check spans 0.7 s
     # a clip whose head top is never clear: no point at all, the trunk is used instead
     blank = np.full((n, CANDIDATES, 2), np.nan)
     assert head_top(xy, blank)[0] is None

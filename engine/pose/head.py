@@ -43,6 +43,10 @@ MIN_STRIP_PX = 3
 #: edge 2.4 SD from its place, or one a twentieth as strong as the frame's strongest): a frame that shows no
 #: edge near where the head should be is left out rather than filled with another edge.
 PLACE_SD, STEP_SD, MISS_COST = 0.2, 0.1, 3.0
+#: The edge is kept only where, over this long (s), it bobs within these multiples of the trunk's bob and
+#: correlates with it by this much (:func:`_bobs_with`): on the synthetic looks and the real clips it bobs
+#: 0.55-1.55 of the trunk, correlating by 0.8 or more.
+CHECK_S, BOB_RATIO, MIN_BOB_CORR = 0.7, (0.4, 2.5), 0.5
 #: The trunk's height is averaged over this long (s) before it predicts the edge's place and motion.
 TRUNK_SMOOTH_S = 0.05
 #: The head top is used where it was seen in at least this share of the frames with a pose.
@@ -99,6 +103,24 @@ def _smoothed(y: np.ndarray, fps: float | None) -> np.ndarray:
         return y                               # under 60 fps, three frames would span a third of a step
     frames = int(round(TRUNK_SMOOTH_S * fps)) // 2 * 2 + 1
     return pd.Series(y).rolling(frames, center=True, min_periods=1).mean().to_numpy()
+
+
+def _bobs_with(top: np.ndarray, trunk: np.ndarray, fps: float | None) -> np.ndarray:
+    """Frames where the edge followed rises and falls with the trunk: over ``CHECK_S`` around the frame, both less
+    their mean, the edge's SD is ``BOB_RATIO`` times the trunk's and the two correlate by ``MIN_BOB_CORR`` or
+    more. An edge that stands still (a rail behind the head, a following camera's horizon) or jumps between
+    edges fails; too few frames to tell pass."""
+    import pandas as pd
+
+    frames = max(5, int(round(CHECK_S * (fps if fps and np.isfinite(fps) else 30.0))) // 2 * 2 + 1)
+    roll = {"window": frames, "center": True, "min_periods": frames // 2 + 1}
+    a, b = pd.Series(top), pd.Series(trunk)
+    a, b = a - a.rolling(**roll).mean(), b - b.rolling(**roll).mean()
+    ratio = (a.rolling(**roll).std() / b.rolling(**roll).std()).to_numpy()
+    corr = a.rolling(**roll).corr(b).to_numpy()
+    lo, hi = BOB_RATIO
+    judged = np.isfinite(ratio) & np.isfinite(corr)
+    return ~judged | ((ratio >= lo) & (ratio <= hi) & (corr >= MIN_BOB_CORR))
 
 
 def _followed(y: np.ndarray, strength: np.ndarray, want: np.ndarray, moved: np.ndarray,
@@ -163,7 +185,7 @@ def head_top(xy: np.ndarray, edges: np.ndarray | None, *,
     steady = _smoothed(trunk, fps)
     top = _followed(y, strength, steady + offset, np.diff(steady, prepend=np.nan), size)
     top = without_glitches(top, glitch_window(fps))
-    seen = np.isfinite(top) & posed
+    seen = np.isfinite(top) & posed & _bobs_with(top, steady, fps)
     share = float(seen.sum() / max(posed.sum(), 1))
     if share < MIN_SEEN_SHARE:
         return None, None, share
