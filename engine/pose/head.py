@@ -50,8 +50,8 @@ MIN_STRIP_PX = 3
 #: edge near where the head should be is left out rather than filled with another edge.
 PLACE_SD, STEP_SD, MISS_COST = 0.2, 0.1, 3.0
 #: The edge is kept only where, over this long (s), it bobs within these multiples of the trunk's bob and
-#: correlates with it by this much (:func:`_bobs_with`): on the synthetic looks and the real clips it bobs
-#: 0.55-1.55 of the trunk, correlating by 0.8 or more.
+#: correlates with it by this much (:func:`_bobs_with`): on the clips checked (the most compressed synthetic
+#: look, the two real clips) it bobs 0.53-1.55 of the trunk over 0.7 s, correlating by 0.79 or more.
 CHECK_S, BOB_RATIO, MIN_BOB_CORR = 0.7, (0.4, 2.5), 0.5
 #: The trunk's height is averaged over this long (s) before it predicts the edge's place and motion.
 TRUNK_SMOOTH_S = 0.05
@@ -113,9 +113,9 @@ def _smoothed(y: np.ndarray, fps: float | None) -> np.ndarray:
 
 def _bobs_with(top: np.ndarray, trunk: np.ndarray, fps: float | None) -> np.ndarray:
     """Frames where the edge followed rises and falls with the trunk: over ``CHECK_S`` around the frame, both less
-    their mean, the edge's SD is ``BOB_RATIO`` times the trunk's and the two correlate by ``MIN_BOB_CORR`` or
-    more. An edge that stands still (a rail behind the head, a following camera's horizon) or jumps between
-    edges fails; too few frames to tell pass."""
+    their mean, the edge's SD lies within ``BOB_RATIO`` times the trunk's and the two correlate by
+    ``MIN_BOB_CORR`` or more. An edge that stands still (a rail behind the head, a following camera's horizon)
+    or jumps between edges fails; too few frames to tell pass."""
     import pandas as pd
 
     frames = max(5, int(round(CHECK_S * (fps if fps and np.isfinite(fps) else 30.0))) // 2 * 2 + 1)
