@@ -132,8 +132,9 @@ METRICS: tuple[Metric, ...] = (
            "ankle).", better="lower", target="33 ms or less is a quick pull; above 67 ms is a late pull",
            reference="coach rule at 30 fps", digits=0, rank=16, shown=frozenset({_CMP})),
     Metric("vertical_oscillation_cm", "cm", "vertical oscillation", "max - min of mid-hip height from this IC "
-           "to the next contralateral IC; on a pose model's track, the trunk's height (hips, shoulders and ears). FIT "
-           "records: the watch's vertical oscillation.", better="lower",
+           "to the next contralateral IC; on a pose model's track, the top of the head where the video shows it, else "
+           "the trunk's height (hips, shoulders and ears), less its drift over a step. FIT records: the watch's "
+           "vertical oscillation.", better="lower",
            rows=("step", "record"), target="small: the body does not bob up and down",
            bands=(("purple", -INF, 6.4), ("blue", 6.4, 8.15), ("green", 8.15, 9.75), ("orange", 9.75, 11.55),
                   ("red", 11.55, INF)), reference=_GARMIN, rank=3, shown=frozenset({_REC, _LAP, _CARD, _TIME, _CMP})),
