@@ -748,14 +748,15 @@ def steady_event_timing(
     (:func:`template_lag`); otherwise it is the median of the contacts' own lags. Where only one foot's
     average curve gives a lag, the other foot's own lags are moved by the same correction: one foot
     timed one way and the other the other way would make the steps alternate by the two ways'
-    difference. Where both feet's average curves give lags, the feet's difference is instead the shift that
-    lays one foot's whole curve onto the other's (:func:`curve_shift`) and their mean is the two curves'
-    (a corner on each curve carries that curve's own bias: on the synthetic runner's looks the two feet's
-    landings read 0.2-0.8 samples apart from the truth's difference, and every other step was up to 2 %
-    longer). Otherwise, two feet's lags within ``SAME_LAG_SAMPLES`` of each other are averaged (their
-    difference is the estimates' noise). Contacts flagged in ``placed`` (placed by an anchor, not measured:
-    :func:`fill_from_anchors`) are retimed but take no part in the lags. Returns the contacts and how many
-    events were retimed.
+    difference. Where both feet's average curves give a lag for an event (each foot's within its bound of the
+    contacts' own), the feet's difference there is instead the shift that lays one foot's whole curve onto the
+    other's (:func:`curve_shift`) and their mean is the two curves' (a corner on each curve carries that
+    curve's own bias: on the synthetic runner's looks the two feet's landings read 0.2-0.8 samples apart from
+    the truth's difference, and every other step was up to 2 % longer); a foot whose lift-off curve misleads
+    still has its landing laid on the other's. Otherwise, two feet's lags within ``SAME_LAG_SAMPLES`` of each
+    other are averaged (their difference is the estimates' noise). Contacts flagged in ``placed`` (placed by
+    an anchor, not measured: :func:`fill_from_anchors`) are retimed but take no part in the lags. Returns the
+    contacts and how many events were retimed.
     """
     fs, out = sample_rate_hz, contacts.copy()
     measured = np.ones(len(out), bool) if placed is None else ~np.asarray(placed, bool)
@@ -812,9 +813,12 @@ def _steady_lags(feet: dict) -> dict[str, tuple[float, float]]:
     # two feet's lags closer than half a sample differ by their estimates' noise, not by the runner
     (ic_a, to_a), (ic_b, to_b) = lags.values()
     ic_pair, to_pair = _one_if_close(ic_a, ic_b), _one_if_close(to_a, to_b)
-    if len(ok) == 2:
-        # both average curves are hinges: the feet's difference comes from their whole shapes
+    # where both feet's average curves are hinges at an event, the feet's difference there comes from their whole
+    # shapes (a foot whose curve misleads at the other event, a lift-off the hinge reads far from its own, still
+    # has a landing to lay on the other's)
+    if all(f["event_ok"][0] for f in feet.values()):
         ic_pair = _laid_on_each_other(feet, "landing", 0) or ic_pair
+    if all(f["event_ok"][1] for f in feet.values()):
         to_pair = _laid_on_each_other(feet, "lifting", 1) or to_pair
     return dict(zip(lags, zip(ic_pair, to_pair)))
 
@@ -887,7 +891,8 @@ def _foot_lags(contacts: pd.DataFrame, side: str, *, heel_fwd, toe_fwd, fs: floa
     ic_lag = _median_lag(ic0[own], _subset(ic_near, own))   # the measured contacts' own lags
     to_lag = _median_lag(to0[own], _subset(to_near, own))
     foot = {"ic0": ic0, "to0": to0, "ic_near": ic_near, "to_near": to_near, "own": (ic_lag, to_lag),
-            "template": (ic_lag, to_lag), "template_ok": False, "landing": None, "lifting": None, "window": 0.0}
+            "template": (ic_lag, to_lag), "template_ok": False, "event_ok": (False, False), "landing": None,
+            "lifting": None, "window": 0.0}
     if heel_height is None or toe_height is None or not tol_px:
         return foot
     heel_first = [lands_on_heel(heel_height[side], toe_height[side], int(i), int(j)) for i, j in zip(ic0, to0)]
@@ -906,8 +911,8 @@ def _foot_lags(contacts: pd.DataFrame, side: str, *, heel_fwd, toe_fwd, fs: floa
     reach = search + (CURVE_BEFORE + 1.0) * window
     foot["landing"] = _mean_curve(landing, ic_near, ic_lag, reach, "heel" if landing is heel_height[side] else "toe")
     foot["lifting"] = _mean_curve(toe_height[side], to_near, to_lag, reach, "toe")
-    foot["template_ok"] = bool(not abs(ic_t - ic_lag) > max(0.020 * fs, 1.0) and not abs(to_t - to_lag) > 0.040 * fs
-                               and gct > 0 and abs(gct_t - gct) <= 0.25 * gct)
+    foot["event_ok"] = (bool(not abs(ic_t - ic_lag) > max(0.020 * fs, 1.0)), bool(not abs(to_t - to_lag) > 0.040 * fs))
+    foot["template_ok"] = bool(all(foot["event_ok"]) and gct > 0 and abs(gct_t - gct) <= 0.25 * gct)
     return foot
 
 
