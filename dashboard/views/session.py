@@ -99,14 +99,14 @@ def _scrubber(stored: StoredSession, rows: pd.DataFrame) -> float | None:
         return None
     key, step_s = f"scrub_{stored.id}", 1.0 / float(res.source.get("fps") or 30.0)
     t_max = float(res.source.get("duration_s") or rows[tcol].max() + 1.0)
-    st.session_state.setdefault(key, float(rows[tcol].dropna().iloc[0]))
-    if (picked_t := st.session_state.pop(f"{key}_picked", None)) is not None:
-        # a chart click of the last run: the slider's value may only be set before the slider is drawn
-        st.session_state[key] = picked_t
-    ics = rows["ic_s"].to_numpy(float) if res.row_unit == "step" else np.array([])
 
     def move(t: float) -> None:
         st.session_state[key] = float(min(max(t, 0.0), t_max))
+
+    st.session_state.setdefault(key, float(rows[tcol].dropna().iloc[0]))
+    if (picked_t := st.session_state.pop(f"{key}_picked", None)) is not None:
+        move(picked_t)     # a chart click of the last run: the slider's value may only be set before it is drawn
+    ics = rows["ic_s"].to_numpy(float) if res.row_unit == "step" else np.array([])
 
     has_picture = res.row_unit == "step" and ("video" in stored.media or "landmarks" in stored.media)
     if len(ics):
@@ -137,7 +137,7 @@ def _scrubber(stored: StoredSession, rows: pd.DataFrame) -> float | None:
         if x is not None and abs(x - cursor) > 1e-6 and st.session_state.get("_last_pick") != (stored.id, x):
             st.session_state["_last_pick"] = (stored.id, x)
             t = float(ics[np.nanargmin(np.abs(ics - x))]) if len(ics) else x
-            st.session_state[f"{key}_picked"] = float(min(max(t, 0.0), t_max))
+            st.session_state[f"{key}_picked"] = t
             st.rerun()
         st.caption("Click a point to show that contact's frame.")
     return cursor
